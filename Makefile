@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` (the main job) and `make test`.
+# Both set up the virtualenv on first use (and again when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint docs clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(INSTALLED)
+
+## Build everything on the embedded DuckDB from the demo seeds and show the mart.
+run: $(INSTALLED)
+	$(BIN)/capacity demo
+
+## Every check: Python lint, SQL lint, then the test suite (dbt builds on DuckDB and PostgreSQL).
+test: lint
+	$(BIN)/pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check capacity tests
+	$(BIN)/ruff format --check capacity tests
+	$(BIN)/sqlfluff lint models
+
+## dbt docs for the project (target/index.html).
+docs: $(INSTALLED)
+	DBT_PROFILES_DIR=. $(BIN)/dbt docs generate
+
+clean:
+	rm -rf target logs capacity_demo.duckdb $(VENV)

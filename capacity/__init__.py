@@ -1,0 +1,1 @@
+"""Capacity (true booking %) analytics: dbt orchestration, backfill and consumers."""

@@ -1,0 +1,70 @@
+"""The mart's own sub-commands: `build`, `show` and `demo` (the README's main job)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from capacity import dbt_runner, report
+from capacity.warehouse import connect, warehouse_for
+
+# The demo seeds describe early March 2026; fixing as_of there keeps the demo's
+# figures meaningful whatever today's date is.
+DEMO_AS_OF = "2026-03-02T09:00:00Z"
+
+
+def _window_vars(args: argparse.Namespace) -> dict[str, object]:
+    dbt_vars: dict[str, object] = {}
+    if args.as_of:
+        dbt_vars["capacity_as_of"] = args.as_of
+    if args.app_schema:
+        dbt_vars["app_schema"] = args.app_schema
+    return dbt_vars
+
+
+def show(target: str | None) -> int:
+    warehouse = warehouse_for(target)
+    with connect(warehouse) as connection:
+        rows = report.load_mart(connection, warehouse)
+    sys.stdout.write(report.format_capacity_table(rows) + "\n")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    dbt_runner.build(
+        target=args.target, dbt_vars=_window_vars(args), load_demo_seeds=args.demo_seeds
+    )
+    return show(args.target)
+
+
+def _show(args: argparse.Namespace) -> int:
+    return show(args.target)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    dbt_runner.build(target="dev", dbt_vars={"capacity_as_of": DEMO_AS_OF}, load_demo_seeds=True)
+    return show("dev")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    demo = subparsers.add_parser(
+        "demo", help="build everything on the embedded DuckDB from the demo seeds and show the mart"
+    )
+    demo.set_defaults(handler=_demo)
+
+    build = subparsers.add_parser(
+        "build", help="dbt build the project on a target, then show the mart"
+    )
+    build.add_argument(
+        "--target", default=None, help="dbt target: dev (DuckDB, default) or postgres"
+    )
+    build.add_argument("--as-of", default=None, help="window start, ISO-8601 (default: now)")
+    build.add_argument("--app-schema", default=None, help="schema of the app's tables")
+    build.add_argument(
+        "--demo-seeds", action="store_true", help="load the demo seeds first (DuckDB)"
+    )
+    build.set_defaults(handler=_build)
+
+    show_parser = subparsers.add_parser("show", help="print the built mart as a table")
+    show_parser.add_argument("--target", default=None, help="dbt target: dev (default) or postgres")
+    show_parser.set_defaults(handler=_show)

@@ -1,0 +1,59 @@
+"""Run dbt in-process on this project, failing loudly when dbt does."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from capacity.settings import PROJECT_DIR, duckdb_path
+
+log = logging.getLogger(__name__)
+
+
+class DbtCommandError(RuntimeError):
+    """A dbt command did not succeed (a failing model or test, or a dbt error)."""
+
+
+def run_dbt(
+    command: Sequence[str],
+    *,
+    target: str | None = None,
+    dbt_vars: Mapping[str, Any] | None = None,
+) -> dbtRunnerResult:
+    """Invoke `dbt <command>` on this project and return the result; raise when it fails."""
+    args = [*command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    if target:
+        args += ["--target", target]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dict(dbt_vars))]
+    # profiles.yml would resolve a relative DuckDB path against the cwd: pin it.
+    os.environ["CAPACITY_DUCKDB_PATH"] = str(duckdb_path())
+    log.info("dbt %s", " ".join(args))
+    result = dbtRunner().invoke(args)
+    if not result.success:
+        reason = f": {result.exception}" if result.exception else " (see the dbt output above)"
+        raise DbtCommandError(f"dbt {' '.join(command)} failed{reason}")
+    return result
+
+
+def build(
+    *,
+    target: str | None = None,
+    dbt_vars: Mapping[str, Any] | None = None,
+    load_demo_seeds: bool = False,
+    extra: Sequence[str] = (),
+) -> None:
+    """Build (run + test) the project; with the demo, load the seeds first.
+
+    The demo seeds stand in for the app's tables and are read through
+    source(), so dbt does not know the staging views depend on them: they
+    are loaded in a step of their own before anything selects from them.
+    """
+    if load_demo_seeds:
+        run_dbt(["seed", "--full-refresh"], target=target, dbt_vars=dbt_vars)
+    run_dbt(["build", "--exclude", "resource_type:seed", *extra], target=target, dbt_vars=dbt_vars)

@@ -1,0 +1,74 @@
+"""Read the built marts from the warehouse a dbt target points at."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from capacity.settings import duckdb_path, postgres_conninfo
+
+Engine = Literal["duckdb", "postgres"]
+TARGET_ENGINES: dict[str, Engine] = {"dev": "duckdb", "postgres": "postgres"}
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Where a dbt target's models live: the engine, how to connect, the schema."""
+
+    engine: Engine
+    dsn: str  # a DuckDB file path, or a libpq connection string
+    schema: str
+
+    def relation(self, model: str) -> str:
+        return f'"{self.schema}"."{model}"'
+
+    @property
+    def placeholder(self) -> str:
+        """The DB-API parameter marker of this engine's driver."""
+        return "?" if self.engine == "duckdb" else "%s"
+
+
+def default_target() -> str:
+    return os.environ.get("CAPACITY_TARGET", "dev")
+
+
+def warehouse_for(target: str | None = None) -> Warehouse:
+    """The warehouse of a dbt target, from the environment profiles.yml reads."""
+    target = target or default_target()
+    if target not in TARGET_ENGINES:
+        raise ValueError(f"unknown target {target!r}; expected one of {sorted(TARGET_ENGINES)}")
+    if TARGET_ENGINES[target] == "duckdb":
+        return Warehouse("duckdb", str(duckdb_path()), "main")
+    return Warehouse(
+        "postgres", postgres_conninfo(), os.environ.get("CAPACITY_PG_SCHEMA", "analytics")
+    )
+
+
+@contextmanager
+def connect(warehouse: Warehouse) -> Iterator[Any]:
+    """A DB-API connection to the warehouse."""
+    if warehouse.engine == "duckdb":
+        import duckdb
+
+        # Not read_only: dbt-duckdb may hold this file open in the same process,
+        # and DuckDB refuses a second connection with another configuration.
+        connection = duckdb.connect(warehouse.dsn)
+    else:
+        import psycopg
+
+        connection = psycopg.connect(warehouse.dsn)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def fetch_dicts(connection: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Rows of a query as dicts keyed by column name."""
+    cursor = connection.cursor()
+    cursor.execute(sql, list(params))
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,59 @@
+{#-
+    The slots fact: one row per (workspace, availability source, slot start
+    in UTC), deduplicated across offsets and formats. entry_count > 1 shows
+    an entry the cache repeated.
+-#}
+with
+
+slot_entries as (
+
+    select * from {{ ref('int_availability_slot_entries') }}
+
+),
+
+valid_entries as (
+
+    select
+        workspace_id,
+        availability_source,
+        availability_cache_id,
+        slot_start_at
+
+    from slot_entries
+    where slot_start_at is not null
+
+),
+
+deduplicated as (
+
+    select
+        workspace_id,
+        availability_source,
+        slot_start_at,
+        min(availability_cache_id) as availability_cache_id,
+        count(*) as entry_count
+
+    from valid_entries
+    group by
+        workspace_id,
+        availability_source,
+        slot_start_at
+
+),
+
+final as (
+
+    select
+        workspace_id,
+        availability_source,
+        slot_start_at,
+        availability_cache_id,
+        entry_count,
+        slot_start_at >= {{ capacity_window_start() }}
+        and slot_start_at < {{ capacity_window_end() }} as is_in_capacity_window
+
+    from deduplicated
+
+)
+
+select * from final

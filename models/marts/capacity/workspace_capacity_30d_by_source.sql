@@ -1,0 +1,137 @@
+{#-
+    Long-format capacity: one row per workspace × availability source, for
+    BI pivots. workspace_capacity_30d is this model pivoted wide.
+-#}
+with
+
+workspace_sources as (
+
+    select * from {{ ref('int_workspace_sources') }}
+
+),
+
+available_slots as (
+
+    select * from {{ ref('fct_available_slots') }}
+
+),
+
+booked_appointments as (
+
+    select * from {{ ref('fct_booked_appointments') }}
+
+),
+
+invalid_slot_entries as (
+
+    select * from {{ ref('fct_invalid_slot_entries') }}
+
+),
+
+available_counts as (
+
+    select
+        workspace_id,
+        availability_source,
+        count(*) as available_slots
+
+    from available_slots
+    where is_in_capacity_window
+    group by
+        workspace_id,
+        availability_source
+
+),
+
+booked_counts as (
+
+    select
+        workspace_id,
+        availability_source,
+        count(*) as booked_slots
+
+    from booked_appointments
+    where availability_source is not null
+    group by
+        workspace_id,
+        availability_source
+
+),
+
+invalid_counts as (
+
+    select
+        workspace_id,
+        availability_source,
+        count(*) as invalid_slot_entries
+
+    from invalid_slot_entries
+    group by
+        workspace_id,
+        availability_source
+
+),
+
+counted as (
+
+    select
+        workspace_sources.workspace_id,
+        workspace_sources.availability_source,
+        workspace_sources.is_configured,
+        workspace_sources.has_cache,
+        coalesce(booked_counts.booked_slots, 0) as booked_slots,
+        -- without a cache row the free slots are unknown, not 0
+        case
+            when workspace_sources.has_cache then coalesce(available_counts.available_slots, 0)
+        end as available_slots,
+        workspace_sources.cache_fetched_at,
+        workspace_sources.cache_is_stale,
+        workspace_sources.cache_last_error,
+        workspace_sources.cache_covers_window,
+        coalesce(invalid_counts.invalid_slot_entries, 0) as invalid_slot_entries
+
+    from workspace_sources
+    left join available_counts
+        on
+            workspace_sources.workspace_id = available_counts.workspace_id
+            and workspace_sources.availability_source = available_counts.availability_source
+    left join booked_counts
+        on
+            workspace_sources.workspace_id = booked_counts.workspace_id
+            and workspace_sources.availability_source = booked_counts.availability_source
+    left join invalid_counts
+        on
+            workspace_sources.workspace_id = invalid_counts.workspace_id
+            and workspace_sources.availability_source = invalid_counts.availability_source
+
+),
+
+final as (
+
+    select
+        workspace_id,
+        availability_source,
+        {{ capacity_window_start() }} as as_of_at,
+        {{ capacity_window_start() }} as window_start_at,
+        {{ capacity_window_end() }} as window_end_at,
+        is_configured,
+        has_cache,
+        booked_slots,
+        available_slots,
+        booked_slots + available_slots as total_slots,
+        {{ safe_divide('100 * booked_slots', 'booked_slots + available_slots') }} as booked_pct,
+        case
+            when not has_cache then 'no_cache_row'
+            when booked_slots + available_slots = 0 then 'no_slots_in_window'
+        end as booked_pct_null_reason,
+        cache_fetched_at,
+        cache_is_stale,
+        cache_last_error,
+        cache_covers_window,
+        invalid_slot_entries
+
+    from counted
+
+)
+
+select * from final

@@ -1,0 +1,27 @@
+with
+
+source as (
+
+    select * from {{ source('app', 'WorkspaceAvailabilityCache') }}
+
+),
+
+renamed as (
+
+    select
+        {{ adapter.quote('id') }} as availability_cache_id,
+        {{ adapter.quote('clientId') }} as workspace_id,
+        upper(trim(cast({{ adapter.quote('availabilitySource') }} as {{ dbt.type_string() }})))
+            as availability_source,
+        cast({{ adapter.quote('slotsUtc') }} as {{ type_json() }}) as slots_json,
+        cast({{ adapter.quote('fetchedAt') }} as {{ dbt.type_timestamp() }}) as fetched_at,
+        cast({{ adapter.quote('rangeStart') }} as {{ dbt.type_timestamp() }}) as range_start_at,
+        cast({{ adapter.quote('rangeEnd') }} as {{ dbt.type_timestamp() }}) as range_end_at,
+        nullif(trim({{ adapter.quote('lastError') }}), '') as last_error,
+        cast({{ adapter.quote('updatedAt') }} as {{ dbt.type_timestamp() }}) as updated_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,91 @@
+"""Shared fixtures: PostgreSQL reachability and dbt builds of the demo on each engine.
+
+PostgreSQL tests skip with the reason when no server is reachable, except
+under CI=true, where an unreachable server is a failure: CI must never go
+green by skipping the database tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from capacity import dbt_runner
+from capacity.commands import DEMO_AS_OF
+from capacity.settings import postgres_conninfo
+from capacity.warehouse import Warehouse
+
+PG_CONNINFO = postgres_conninfo()
+
+
+def postgres_unavailable(reason: str) -> None:
+    """Skip, or under CI=true fail, because PostgreSQL cannot be reached."""
+    message = f"PostgreSQL not reachable ({PG_CONNINFO}): {reason}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " (CI=true: database tests must run, not skip)", pytrace=False)
+    pytest.skip(message + " (start it: pg_ctlcluster --skip-systemctl-redirect 15 main start)")
+
+
+@pytest.fixture(scope="session")
+def pg_conninfo() -> str:
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_CONNINFO, connect_timeout=3) as conn:
+            conn.execute("select 1")
+    except psycopg.Error as exc:
+        postgres_unavailable(" ".join(str(exc).split()))
+    return PG_CONNINFO
+
+
+def isolate_dbt_paths(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+    """Give these dbt runs their own target/ and logs/ (parse state differs per target)."""
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp / "logs"))
+
+
+@pytest.fixture(scope="session")
+def duckdb_demo(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The demo built on a fresh DuckDB file at the demo's as_of."""
+    tmp = tmp_path_factory.mktemp("duckdb_demo")
+    database = tmp / "demo.duckdb"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate_dbt_paths(monkeypatch, tmp)
+        monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
+        dbt_runner.build(
+            target="dev", dbt_vars={"capacity_as_of": DEMO_AS_OF}, load_demo_seeds=True
+        )
+    return Warehouse("duckdb", str(database), "main")
+
+
+@pytest.fixture(scope="session")
+def postgres_demo(
+    pg_conninfo: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Warehouse]:
+    """The demo seeds in real app tables (SPEC DDL) in a scratch schema, built with dbt."""
+    import psycopg
+
+    from capacity.demo_data import load_demo_seeds_into_postgres
+
+    tmp = tmp_path_factory.mktemp("postgres_demo")
+    suffix = uuid.uuid4().hex[:8]
+    app_schema, models_schema = f"it_app_{suffix}", f"it_models_{suffix}"
+    with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+        load_demo_seeds_into_postgres(conn, app_schema)
+    try:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            isolate_dbt_paths(monkeypatch, tmp)
+            monkeypatch.setenv("CAPACITY_PG_SCHEMA", models_schema)
+            dbt_runner.build(
+                target="postgres",
+                dbt_vars={"capacity_as_of": DEMO_AS_OF, "app_schema": app_schema},
+            )
+        yield Warehouse("postgres", pg_conninfo, models_schema)
+    finally:
+        with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+            for schema in (app_schema, models_schema):
+                conn.execute(f'drop schema if exists "{schema}" cascade')

@@ -1,0 +1,97 @@
+"""The demo mart, built by dbt on DuckDB and on PostgreSQL, equals the hand-worked one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from expected_demo_mart import EXPECTED_MART
+
+from capacity import report
+from capacity.warehouse import Warehouse, connect, fetch_dicts
+
+
+def load_mart(warehouse: Warehouse) -> list[dict[str, Any]]:
+    with connect(warehouse) as connection:
+        return report.load_mart(connection, warehouse)
+
+
+def assert_rows_equal(actual: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert list(actual) == list(expected), "mart columns or their order changed"
+    for column, value in expected.items():
+        if isinstance(value, float):
+            assert actual[column] == pytest.approx(value), column
+        else:
+            assert actual[column] == value, f"{actual['workspace_id']}.{column}"
+
+
+def check_demo_mart(warehouse: Warehouse) -> None:
+    rows = load_mart(warehouse)
+    assert [row["workspace_id"] for row in rows] == sorted(EXPECTED_MART)
+    for row in rows:
+        assert_rows_equal(row, EXPECTED_MART[row["workspace_id"]])
+
+
+def test_duckdb_mart_matches_hand_worked_expectations(duckdb_demo: Warehouse) -> None:
+    check_demo_mart(duckdb_demo)
+
+
+@pytest.mark.postgres
+def test_postgres_mart_matches_hand_worked_expectations(postgres_demo: Warehouse) -> None:
+    check_demo_mart(postgres_demo)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "model",
+    [
+        "workspace_capacity_30d",
+        "workspace_capacity_30d_by_source",
+        "fct_available_slots",
+        "fct_booked_appointments",
+        "fct_invalid_slot_entries",
+    ],
+)
+def test_duckdb_and_postgres_models_are_identical(
+    duckdb_demo: Warehouse, postgres_demo: Warehouse, model: str
+) -> None:
+    def rows(warehouse: Warehouse) -> list[tuple[Any, ...]]:
+        with connect(warehouse) as connection:
+            data = fetch_dicts(connection, f"select * from {warehouse.relation(model)}")
+        return sorted(
+            (
+                tuple(round(v, 9) if isinstance(v, float) else v for v in row.values())
+                for row in data
+            ),
+            key=repr,
+        )
+
+    assert rows(duckdb_demo) == rows(postgres_demo)
+
+
+def test_invalid_slot_entries_are_quarantined_not_dropped(duckdb_demo: Warehouse) -> None:
+    with connect(duckdb_demo) as connection:
+        reasons = fetch_dicts(
+            connection,
+            "select invalid_reason, count(*) as entries "
+            f"from {duckdb_demo.relation('fct_invalid_slot_entries')} "
+            "group by invalid_reason order by invalid_reason",
+        )
+    assert {row["invalid_reason"]: row["entries"] for row in reasons} == {
+        "json_null": 1,
+        "not_a_string": 1,
+        "not_an_iso8601_timestamp": 3,
+        "slots_json_null": 1,
+        "slots_not_an_array": 1,
+    }
+
+
+def test_report_prints_one_line_per_workspace(duckdb_demo: Warehouse) -> None:
+    table = report.format_capacity_table(load_mart(duckdb_demo))
+    lines = table.splitlines()
+    assert lines[0].startswith("Capacity window [2026-03-02 09:00:00, 2026-04-01 09:00:00) UTC")
+    assert len(lines) == 3 + len(EXPECTED_MART)
+    acme = next(line for line in lines if "[ws_acme]" in line)
+    assert "37.5% (6/10/16)" in acme and "41.7% (5/7/12)" in acme and "25.0% (1/3/4)" in acme
+    delta = next(line for line in lines if "[ws_delta]" in line)
+    assert "n/a (?/?/?)" in delta and "STALE" in delta and "no cache" in delta
