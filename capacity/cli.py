@@ -13,9 +13,9 @@ Registrar = Callable[[argparse._SubParsersAction], None]
 
 
 def _registrars() -> list[Registrar]:
-    from capacity import commands
+    from capacity import backfill_cli, commands
 
-    return [commands.register]
+    return [commands.register, backfill_cli.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
+        force=True,  # dbt installs a root handler on import; ours must win
     )
     return int(args.handler(args))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -34,11 +35,29 @@ def run_dbt(
     # profiles.yml would resolve a relative DuckDB path against the cwd: pin it.
     os.environ["CAPACITY_DUCKDB_PATH"] = str(duckdb_path())
     log.info("dbt %s", " ".join(args))
-    result = dbtRunner().invoke(args)
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        _release_duckdb()
     if not result.success:
         reason = f": {result.exception}" if result.exception else " (see the dbt output above)"
         raise DbtCommandError(f"dbt {' '.join(command)} failed{reason}")
     return result
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open for the life of the process.
+
+    DuckDB locks its file per process: while dbt holds it, no other process
+    (a MetricFlow query, a second CLI) can open it, and this process cannot
+    open it with another configuration.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-duckdb not installed: nothing to release
+        return
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
 
 
 def build(

@@ -53,9 +53,7 @@ def connect(warehouse: Warehouse) -> Iterator[Any]:
     if warehouse.engine == "duckdb":
         import duckdb
 
-        # Not read_only: dbt-duckdb may hold this file open in the same process,
-        # and DuckDB refuses a second connection with another configuration.
-        connection = duckdb.connect(warehouse.dsn)
+        connection = duckdb.connect(warehouse.dsn, read_only=True)
     else:
         import psycopg
 

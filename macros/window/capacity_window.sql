@@ -11,15 +11,24 @@
     {%- endif -%}
     {%- set text = (raw | string) | trim -%}
     {%- set normalised = text[:-1] ~ '+00:00' if text[-1:] in ['Z', 'z'] else text -%}
-    {%- set parsed = none -%}
-    {%- if modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?([+-][0-9]{2}:[0-9]{2})?)?$', normalised) -%}
-        {%- set parsed = modules.datetime.datetime.fromisoformat(normalised) -%}
+    {%- set match = modules.re.match('^([0-9]{4})-([0-9]{2})-([0-9]{2})([T ]([0-9]{2}):([0-9]{2})(:([0-9]{2})([.][0-9]{1,6})?)?([+-]([0-9]{2}):([0-9]{2}))?)?$', normalised) -%}
+    {#- fromisoformat's own errors would surface as a bare "day is out of range": check first -#}
+    {%- set valid = match is not none -%}
+    {%- if valid -%}
+        {%- set year, month, day = match.group(1) | int, match.group(2) | int, match.group(3) | int -%}
+        {%- set leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 -%}
+        {%- set month_days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
+        {%- set valid = year >= 1 and 1 <= month <= 12 and 1 <= day <= month_days[month - 1]
+            and (match.group(5) or '0') | int <= 23 and (match.group(6) or '0') | int <= 59
+            and (match.group(8) or '0') | int <= 59 and (match.group(11) or '0') | int <= 23
+            and (match.group(12) or '0') | int <= 59 -%}
     {%- endif -%}
-    {%- if parsed is none -%}
+    {%- if not valid -%}
         {{ exceptions.raise_compiler_error(
             "var capacity_as_of must be an ISO-8601 timestamp such as 2026-03-02T09:00:00Z, got '" ~ text ~ "'"
         ) }}
     {%- endif -%}
+    {%- set parsed = modules.datetime.datetime.fromisoformat(normalised) -%}
     {%- if parsed.tzinfo is not none -%}
         {%- set parsed = parsed.astimezone(modules.pytz.utc).replace(tzinfo=none) -%}
     {%- endif -%}

@@ -1,0 +1,193 @@
+"""The thin database layer: one code path for PostgreSQL (the app) and DuckDB (the demo).
+
+Everything the backfill sends goes through :class:`Database`, so that
+
+- SQL is written once, with ``?`` placeholders, and translated to the driver's
+  paramstyle here (psycopg wants ``%s``; DuckDB takes ``?``);
+- table names are always schema-qualified and quoted (``"public"."Appointment"``),
+  which is what Prisma's CamelCase names need;
+- transactions are explicit (the connection itself is in autocommit mode, so reads
+  between batches hold no transaction and no locks open while HTTP calls run);
+- every statement, ``BEGIN`` and ``COMMIT`` is counted as one round trip, which is
+  what the benchmark reports per batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+Dialect = Literal["postgres", "duckdb"]
+
+
+class DatabaseConfigError(ValueError):
+    """The database URL or schema name cannot be used (a usage error, exit code 2)."""
+
+
+def quote_ident(name: str) -> str:
+    """Quote one identifier for PostgreSQL and DuckDB (double quotes, inner quotes doubled)."""
+    if not name or "\x00" in name:
+        raise DatabaseConfigError(f"invalid SQL identifier: {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, for messages (a DSN may carry a password)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable database URL>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+@dataclass
+class Database:
+    """A connection plus its dialect, the app schema and a round-trip counter."""
+
+    conn: Any
+    dialect: Dialect
+    app_schema: str
+    round_trips: int = 0
+    _in_transaction: bool = False
+
+    def table(self, name: str, schema: str | None = None) -> str:
+        """``"schema"."Name"``; the schema defaults to the app schema."""
+        return f"{quote_ident(schema or self.app_schema)}.{quote_ident(name)}"
+
+    def _sql(self, sql: str) -> str:
+        if self.dialect == "postgres":
+            # psycopg uses %s and treats a literal % as a format character.
+            return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
+        return sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a statement that returns nothing the caller needs."""
+        self.round_trips += 1
+        if self.dialect == "postgres":
+            with self.conn.cursor() as cur:
+                cur.execute(self._sql(sql), tuple(params))
+        else:
+            self.conn.execute(sql, list(params))
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a query (or a DML ``RETURNING``) and return all rows as tuples."""
+        self.round_trips += 1
+        if self.dialect == "postgres":
+            with self.conn.cursor() as cur:
+                cur.execute(self._sql(sql), tuple(params))
+                return list(cur.fetchall()) if cur.description is not None else []
+        return [tuple(row) for row in self.conn.execute(sql, list(params)).fetchall()]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One explicit transaction: commit when the block succeeds, roll back otherwise."""
+        if self._in_transaction:
+            raise RuntimeError("nested transactions are not used by the backfill")
+        self._begin()
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._in_transaction = False
+            self._rollback()
+            raise
+        self._in_transaction = False
+        self._commit()
+
+    def _begin(self) -> None:
+        self.round_trips += 1
+        if self.dialect == "postgres":
+            self.conn.execute("BEGIN")
+        else:
+            self.conn.begin()
+
+    def _commit(self) -> None:
+        self.round_trips += 1
+        if self.dialect == "postgres":
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.commit()
+
+    def _rollback(self) -> None:
+        # Best effort: a broken connection cannot roll back, and the server discards
+        # the transaction anyway when the connection goes.
+        with contextlib.suppress(Exception):
+            self.round_trips += 1
+            if self.dialect == "postgres":
+                self.conn.execute("ROLLBACK")
+            else:
+                self.conn.rollback()
+
+    def table_exists(self, schema: str, name: str) -> bool:
+        """Whether ``schema.name`` exists (information_schema works on both dialects)."""
+        rows = self.fetchall(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            (schema, name),
+        )
+        return bool(rows and rows[0][0])
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+def open_database(url: str, app_schema: str = "public") -> Database:
+    """Open ``postgresql://...`` (psycopg 3) or ``duckdb:///path/file.duckdb`` (DuckDB).
+
+    The PostgreSQL connection runs in autocommit mode with explicit transactions for
+    writes. A DuckDB URL is ``duckdb:///absolute/path`` or ``duckdb:relative/path``;
+    the file must exist (the backfill never creates an empty demo database).
+    """
+    quote_ident(app_schema)  # validates
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme in ("postgresql", "postgres"):
+        import psycopg
+
+        try:
+            conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            # psycopg's message names host and port, not the password; the URL is redacted.
+            raise ConnectionError(
+                f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}".strip()
+            ) from None
+        return Database(conn=conn, dialect="postgres", app_schema=app_schema)
+    if scheme == "duckdb":
+        import duckdb
+
+        path = duckdb_path(url)
+        if path != ":memory:" and not os.path.exists(path):
+            raise DatabaseConfigError(f"DuckDB file not found: {path}")
+        try:
+            conn = duckdb.connect(path)
+        except duckdb.Error as exc:
+            raise ConnectionError(f"cannot open DuckDB file {path}: {exc}") from None
+        return Database(conn=conn, dialect="duckdb", app_schema=app_schema)
+    raise DatabaseConfigError(
+        f"database URL must start with postgresql:// or duckdb:/// (got {redact_url(url)!r})"
+    )
+
+
+def duckdb_path(url: str) -> str:
+    """The file path in a ``duckdb:`` URL (``duckdb:///abs/path`` or ``duckdb:rel/path``)."""
+    rest = url.split(":", 1)[1]
+    if rest.startswith("//"):
+        rest = rest[2:]
+        # duckdb:///abs -> "/abs"; duckdb://host/... has no meaning for a file database.
+        if not rest.startswith("/"):
+            raise DatabaseConfigError("a DuckDB URL is duckdb:///absolute/path or duckdb:path")
+    if not rest:
+        raise DatabaseConfigError("the DuckDB URL names no file")
+    return rest

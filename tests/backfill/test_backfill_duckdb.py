@@ -1,0 +1,58 @@
+"""The same backfill on DuckDB (the demo database): one code path, another dialect."""
+
+from __future__ import annotations
+
+import duckdb
+from backfill_support import (
+    CANDIDATES,
+    EXPECTED_UNRESOLVABLE,
+    EXPECTED_WRITES,
+    attribution,
+    cli_args,
+    expected_after_apply,
+    run_cli,
+    seed_scenario,
+    snapshot,
+    without_attribution,
+)
+
+from capacity.backfill.checkpoint import TABLE as CHECKPOINT_TABLE
+from capacity.backfill.db import open_database
+
+
+def test_duckdb_dry_run_then_apply(duck, fake, capsys):
+    db = open_database(duck.url, duck.schema)
+    try:
+        seed_scenario(db, fake.calendly_base_url)
+        before = snapshot(db)
+    finally:
+        db.close()  # DuckDB allows one writer: the CLI opens the file itself
+
+    dry = run_cli(cli_args(duck.url, duck.schema, duck.checkpoint_schema, fake), capsys)
+    assert dry.code == 0, dry.stderr
+    assert (dry.summary["resolved"], dry.summary["written"]) == (len(EXPECTED_WRITES), 0)
+
+    result = run_cli(
+        cli_args(duck.url, duck.schema, duck.checkpoint_schema, fake, "--apply"), capsys
+    )
+
+    assert result.code == 0, result.stderr
+    summary = result.summary
+    assert summary["examined"] == len(CANDIDATES)
+    assert summary["written"] == len(EXPECTED_WRITES)
+    assert summary["unresolvable"] == EXPECTED_UNRESOLVABLE
+    assert summary["completed"] is True
+
+    db = open_database(duck.url, duck.schema)
+    try:
+        after = snapshot(db)
+    finally:
+        db.close()
+    assert attribution(after) == expected_after_apply(before)
+    assert without_attribution(after) == without_attribution(before)
+    with duckdb.connect(str(duck.path), read_only=True) as conn:
+        rows = conn.execute(
+            f'select "last_id", "rows_written", "completed_at" is not null '
+            f'from "{duck.checkpoint_schema}"."{CHECKPOINT_TABLE}"'
+        ).fetchall()
+    assert rows == [("a31", len(EXPECTED_WRITES), True)]

@@ -1,0 +1,277 @@
+"""SIGKILL a real `capacity backfill --apply` mid-run, run it again: every row written once.
+
+Both the backfill and the fake providers run as separate processes, as in production
+(the fake slows every answer down so the kill lands between batches). A trigger on
+"Appointment" records every row update, which is how "written exactly once" is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from backfill_support import attribution, snapshot, ts, without_attribution
+
+from capacity.backfill.checkpoint import TABLE as CHECKPOINT_TABLE
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+GHL_ROWS, CALENDLY_ROWS = 40, 20
+GHL_TOKEN = "pit-kill-test-SECRET-dddd"
+CALENDLY_TOKEN = "cal-kill-test-SECRET-eeee"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+@pytest.fixture
+def fake_process(tmp_path: Path) -> Iterator[dict[str, str]]:
+    fixtures = {
+        "ghl_events": {f"kevt-{n:03d}": {"calendarId": f"kcal-{n % 3}"} for n in range(GHL_ROWS)},
+        "calendly_events": {
+            f"kuuid-{n:03d}": {"event_type": f"https://api.calendly.com/event_types/K{n % 2}"}
+            for n in range(CALENDLY_ROWS)
+        },
+    }
+    path = tmp_path / "fixtures.json"
+    path.write_text(json.dumps(fixtures), encoding="utf-8")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "capacity.fakes.calendar_providers",
+            "--fixtures",
+            str(path),
+            "--delay",
+            "0.04",
+        ],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line, "the fake provider process did not start"
+        yield json.loads(line)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _seed(db: Any, calendly_base: str) -> list[str]:
+    """60 candidates over two workspaces, plus rows the backfill must not touch."""
+    created = ts("2026-02-20 10:00:00")
+    candidates = []
+    with db.transaction():
+        for client, ghl_token, cal_token in (
+            ("kws_ghl", GHL_TOKEN, None),
+            ("kws_cal", None, CALENDLY_TOKEN),
+        ):
+            db.execute(
+                f"insert into {db.table('Client')} values (?, ?, ?)", (client, client, created)
+            )
+            db.execute(
+                f'insert into {db.table("WorkspaceSettings")} ("id", "clientId", '
+                '"ghlPrivateIntegrationToken", "calendlyAccessToken") values (?, ?, ?, ?)',
+                (f"set_{client}", client, ghl_token, cal_token),
+            )
+            db.execute(
+                f"insert into {db.table('Lead')} values (?, ?, ?)",
+                (f"lead_{client}", client, created),
+            )
+        rows = [
+            (f"k{n:03d}-g", "lead_kws_ghl", "GHL", f"kevt-{n:03d}", None) for n in range(GHL_ROWS)
+        ]
+        rows += [
+            (
+                f"k{n:03d}-c",
+                "lead_kws_cal",
+                "CALENDLY",
+                None,
+                f"{calendly_base}/scheduled_events/kuuid-{n:03d}",
+            )
+            for n in range(CALENDLY_ROWS)
+        ]
+        for n, (appointment_id, lead, provider, ghl_ref, cal_ref) in enumerate(rows):
+            db.execute(
+                f"insert into {db.table('Appointment')} values ({', '.join('?' * 12)})",
+                (
+                    appointment_id,
+                    lead,
+                    provider,
+                    "CONFIRMED",
+                    ts("2026-03-03 10:00:00"),
+                    ts("2026-03-03 10:30:00"),
+                    ghl_ref,
+                    cal_ref,
+                    None,
+                    None,
+                    created,
+                    ts(f"2026-02-21 08:{n // 60:02d}:{n % 60:02d}"),
+                ),
+            )
+            candidates.append(appointment_id)
+        # Not candidates: already attributed; must come out exactly as they went in.
+        db.execute(
+            f"insert into {db.table('Appointment')} values ({', '.join('?' * 12)})",
+            (
+                "k050-x",
+                "lead_kws_ghl",
+                "GHL",
+                "CONFIRMED",
+                None,
+                None,
+                "kevt-001",
+                None,
+                "kcal-app",
+                None,
+                created,
+                created,
+            ),
+        )
+    return candidates
+
+
+def _install_audit_trigger(conn: Any, schema: str) -> None:
+    conn.execute(
+        f'create table "{schema}"."audit" ("id" text, "ghl" text, "cal" text, '
+        '"at" timestamp default clock_timestamp())'
+    )
+    conn.execute(
+        f'create function "{schema}"."audit_fn"() returns trigger language plpgsql as $$ '
+        f'begin insert into "{schema}"."audit" ("id", "ghl", "cal") values '
+        '(new."id", new."ghlCalendarId", new."calendlyEventTypeUri"); return new; end $$'
+    )
+    conn.execute(
+        f'create trigger "audit_update" after update on "{schema}"."Appointment" '
+        f'for each row execute function "{schema}"."audit_fn"()'
+    )
+
+
+def _control(method: str, fake: dict[str, str], action: str) -> Any:
+    """Call the fake process's control endpoint (never through an environment proxy)."""
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        response = client.request(method, f"{fake['ghl_base_url']}/__fake__/{action}")
+        response.raise_for_status()
+        return response.json()
+
+
+def _checkpoint(conn: Any, schema: str) -> tuple[str, int, int, Any] | None:
+    try:
+        row = conn.execute(
+            f'select "last_id", "batches", "rows_written", "completed_at" '
+            f'from "{schema}"."{CHECKPOINT_TABLE}"'
+        ).fetchone()
+    except Exception:  # the table does not exist yet
+        return None
+    return tuple(row) if row else None
+
+
+def test_killed_run_resumes_and_writes_every_row_exactly_once(pg, fake_process, tmp_path):
+    candidates = _seed(pg.db, fake_process["calendly_base_url"])
+    _install_audit_trigger(pg.conn, pg.schema)
+    before = snapshot(pg.db)
+    command = [
+        sys.executable,
+        "-m",
+        "capacity.cli",
+        "backfill",
+        "--apply",
+        "--database-url",
+        pg.url,
+        "--app-schema",
+        pg.schema,
+        "--checkpoint-schema",
+        pg.checkpoint_schema,
+        "--ghl-base-url",
+        fake_process["ghl_base_url"],
+        "--calendly-base-url",
+        fake_process["calendly_base_url"],
+        "--batch-size",
+        "5",
+        "--concurrency",
+        "1",
+        "--timeout",
+        "5",
+    ]
+
+    # Run 1: SIGKILL once at least 3 batches are committed.
+    with (tmp_path / "run1.out").open("w") as out, (tmp_path / "run1.err").open("w") as err:
+        first = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=out, stderr=err)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            state = _checkpoint(pg.conn, pg.checkpoint_schema)
+            if state and state[1] >= 3:
+                break
+            assert first.poll() is None, (tmp_path / "run1.err").read_text()
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    assert first.returncode == -signal.SIGKILL
+    killed_at = _checkpoint(pg.conn, pg.checkpoint_schema)
+    assert killed_at is not None
+    last_id, _batches, written_before_kill, completed_at = killed_at
+    assert completed_at is None
+    done = {
+        r[0]
+        for r in pg.conn.execute(
+            f'select "id" from "{pg.schema}"."Appointment" where "id" <= %s', (last_id,)
+        ).fetchall()
+    } & set(candidates)
+    assert 15 <= len(done) < len(candidates), "the kill did not land mid-run"
+    assert written_before_kill == len(done)
+    _control("post", fake_process, "reset")
+
+    # Run 2: resumes after the last committed batch and finishes.
+    second = subprocess.run(
+        command, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=90
+    )
+    assert second.returncode == 0, second.stderr
+    summary = json.loads(second.stdout.strip().splitlines()[-1])
+    assert summary["resumed_after_id"] == last_id
+    assert summary["completed"] is True
+    assert summary["errors"] == 0 and summary["unresolvable"] == {}
+    assert written_before_kill + summary["written"] == len(candidates)
+
+    # The second run fetched nothing from the committed batches, and each event once.
+    requests = _control("get", fake_process, "requests")
+    fetched = Counter(r["resource_id"] for r in requests)
+    assert max(fetched.values()) == 1
+    ids_by_resource = {
+        **{f"kevt-{n:03d}": f"k{n:03d}-g" for n in range(GHL_ROWS)},
+        **{f"kuuid-{n:03d}": f"k{n:03d}-c" for n in range(CALENDLY_ROWS)},
+    }
+    assert {ids_by_resource[r] for r in fetched}.isdisjoint(done)
+    assert {ids_by_resource[r] for r in fetched} == set(candidates) - done
+    # And no token reached the wrong host.
+    assert {r["listener"] for r in requests if r["provider"] == "ghl"} <= {"ghl"}
+
+    # Every candidate was written exactly once, nothing else was updated.
+    updates = Counter(
+        row[0] for row in pg.conn.execute(f'select "id" from "{pg.schema}"."audit"').fetchall()
+    )
+    assert updates == Counter({appointment_id: 1 for appointment_id in candidates})
+    after = snapshot(pg.db)
+    assert without_attribution(after) == without_attribution(before)
+    values = attribution(after)
+    for n in range(GHL_ROWS):
+        assert values[f"k{n:03d}-g"] == (f"kcal-{n % 3}", None)
+    for n in range(CALENDLY_ROWS):
+        assert values[f"k{n:03d}-c"] == (None, f"https://api.calendly.com/event_types/K{n % 2}")
+    assert values["k050-x"] == ("kcal-app", None)
