@@ -48,6 +48,12 @@ def isolate_dbt_paths(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
     monkeypatch.setenv("DBT_LOG_PATH", str(tmp / "logs"))
 
 
+@pytest.fixture
+def isolated_dbt_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """This test's dbt runs write their target/ and logs/ under its tmp_path."""
+    isolate_dbt_paths(monkeypatch, tmp_path)
+
+
 @pytest.fixture(scope="session")
 def duckdb_demo(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """The demo built on a fresh DuckDB file at the demo's as_of."""

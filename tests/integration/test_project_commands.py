@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import isolate_dbt_paths
 
 from capacity import dbt_runner
 from capacity.warehouse import Warehouse
@@ -20,8 +19,12 @@ def compiled_window(vars_: dict[str, object]) -> str:
 
 
 @pytest.fixture
-def dbt_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, duckdb_demo: Warehouse) -> None:
-    isolate_dbt_paths(monkeypatch, tmp_path)
+def dbt_paths(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    duckdb_demo: Warehouse,
+    isolated_dbt_paths: None,
+) -> None:
     monkeypatch.setenv("CAPACITY_DUCKDB_PATH", duckdb_demo.dsn)
 
 
