@@ -13,17 +13,22 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(INSTALLED)
 
+# The KPI card's browser tests drive Debian's chromium (never a downloaded browser).
+$(VENV)/.chromium: scripts/ensure_chromium.sh | $(INSTALLED)
+	bash scripts/ensure_chromium.sh
+	touch $@
+
 ## Build everything on the embedded DuckDB from the demo seeds and show the mart.
 run: $(INSTALLED)
 	$(BIN)/capacity demo
 
 ## Every check: Python lint, SQL lint, then the test suite (dbt builds on DuckDB and PostgreSQL).
-test: lint
+test: lint $(VENV)/.chromium
 	$(BIN)/pytest
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check capacity tests
-	$(BIN)/ruff format --check capacity tests
+	$(BIN)/ruff check capacity tests scripts
+	$(BIN)/ruff format --check capacity tests scripts
 	$(BIN)/sqlfluff lint models
 
 ## dbt docs for the project (target/index.html).

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from capacity import dbt_runner, report
+from capacity.consumers_cli import write_demo_outputs
+from capacity.settings import PROJECT_DIR
 from capacity.warehouse import connect, warehouse_for
 
 # The demo seeds describe early March 2026; fixing as_of there keeps the demo's
@@ -43,7 +45,13 @@ def _show(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     dbt_runner.build(target="dev", dbt_vars={"capacity_as_of": DEMO_AS_OF}, load_demo_seeds=True)
-    return show("dev")
+    status = show("dev")
+    paths = write_demo_outputs(warehouse_for("dev"), PROJECT_DIR / "output")
+    sys.stdout.write(
+        f"\nInsights Chat snapshots: {paths[0].parent}/ ({len(paths) - 1} workspaces)\n"
+        f"KPI card: {paths[-1]}\n"
+    )
+    return status
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

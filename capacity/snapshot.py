@@ -1,0 +1,374 @@
+"""The Insights Chat analytics snapshot (SPEC §4): one workspace's capacity as plain JSON.
+
+The snapshot is read from the built mart ``workspace_capacity_30d`` (DuckDB or
+PostgreSQL), never from a calendar provider: the chat answers from the same
+figures the operators see, and asking it a question costs one indexed row read.
+
+Shape (camelCase; only strings, numbers, booleans and null)::
+
+    {"scope": "workspace", "workspaceId": "...", "workspaceName": "...",
+     "capacity": {"windowDays": 30, "windowStartIso": "...Z", "windowEndIso": "...Z",
+                  "bookedSlots": 6, "availableSlots": 10, "totalSlots": 16,
+                  "bookedPct": 37.5, "bookedPctNullReason": null,
+                  "breakdown": {"DEFAULT": {...}, "DIRECT_BOOK": {...}},
+                  "unattributedBookedSlots": 2,
+                  "cacheMeta": {"fetchedAtIso": "...Z", "isStale": false,
+                                "lastError": null, "coversWindow": true}}}
+
+- Every SPEC field keeps its SPEC name; the extras (``workspaceName``,
+  ``bookedPctNullReason``, ``coversWindow``, and per source ``isConfigured``,
+  ``hasCache`` and its own ``cacheMeta``) only add to it.
+- Timestamps are UTC ISO-8601 strings with milliseconds ending in ``Z`` (the
+  mart stores naive UTC; the app's caches are millisecond-precise, and a cache
+  fetched 1 ms past the max age is stale, so milliseconds are kept).
+- ``bookedPct`` is rounded to one decimal, half away from zero on the decimal
+  the mart's double prints as (37.45 -> 37.5), so the chat and the KPI card
+  say what a person would compute. NULL stays null, with its reason.
+
+LIMITATION — campaign scope: a campaign-scoped snapshot
+(``{"scope": "campaign", "workspaceId": ..., "campaignId": ...}``) carries
+NO ``capacity`` key. Capacity belongs to a workspace's calendars and the mart
+has no campaign dimension (the app's appointments are not linked to
+campaigns), so a per-campaign figure does not exist; showing the workspace's
+figure under a campaign would pass it off as the campaign's. The campaign id
+is echoed, not checked (analytics has no campaign table); the workspace id is.
+
+The JSON Schema (``capacity/schemas/insights_snapshot.schema.json``, Draft
+2020-12) is the contract; :func:`read_snapshot` validates every snapshot
+against it before returning it.
+
+Adding a block (e.g. ``capacityTrend``): write ``def trend_block(context) ->
+dict | None`` reading what it needs through ``context`` (by workspace id,
+through an index: one snapshot must never scan a whole table), add it to
+``WORKSPACE_BLOCKS`` and its property to the schema's ``workspaceSnapshot``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from capacity.warehouse import Warehouse, connect, fetch_dicts
+
+MART = "workspace_capacity_30d"
+SCHEMA_RESOURCE = "insights_snapshot.schema.json"
+
+# (JSON key, mart column prefix) of each availability source, in SPEC order.
+SOURCES: tuple[tuple[str, str], ...] = (("DEFAULT", "default_"), ("DIRECT_BOOK", "direct_book_"))
+
+_FIGURES = (
+    "booked_slots",
+    "available_slots",
+    "total_slots",
+    "booked_pct",
+    "booked_pct_null_reason",
+)
+_SOURCE_FRESHNESS = (
+    "is_configured",
+    "has_cache",
+    "cache_fetched_at",
+    "cache_is_stale",
+    "cache_last_error",
+    "cache_covers_window",
+)
+
+# The only mart columns a snapshot reads, named so a renamed column fails loudly here.
+MART_COLUMNS: tuple[str, ...] = (
+    "workspace_id",
+    "workspace_name",
+    "window_start_at",
+    "window_end_at",
+    *_FIGURES,
+    *(f"{prefix}{name}" for _, prefix in SOURCES for name in _FIGURES + _SOURCE_FRESHNESS),
+    "unattributed_booked_slots",
+    "cache_fetched_at",
+    "cache_is_stale",
+    "cache_last_error",
+    "cache_covers_window",
+)
+
+JsonObject = dict[str, Any]
+
+
+class SnapshotError(Exception):
+    """A snapshot cannot be produced; the message says why, for a person."""
+
+
+class WorkspaceNotFoundError(SnapshotError, LookupError):
+    """The workspace id has no row in the mart (unknown workspace, or a stale build)."""
+
+
+class MartNotBuiltError(SnapshotError):
+    """The warehouse has no built mart to read."""
+
+
+# --- SQL: the single place the snapshot's queries are written ---------------------------
+
+
+def _select(warehouse: Warehouse) -> str:
+    return f"select {', '.join(MART_COLUMNS)} from {warehouse.relation(MART)}"
+
+
+def workspace_query(warehouse: Warehouse) -> str:
+    """The query one workspace's snapshot runs: an equality on the mart's unique index.
+
+    The id is a bound parameter (the engine's DB-API marker), never pasted in.
+    Tests EXPLAIN exactly this text to show it reads through the index.
+    """
+    return f"{_select(warehouse)} where workspace_id = {warehouse.placeholder}"
+
+
+def all_workspaces_query(warehouse: Warehouse) -> str:
+    """Every workspace's row, for the outputs that cover all of them (the KPI page)."""
+    return f"{_select(warehouse)} order by workspace_id"
+
+
+def _mart_missing(warehouse: Warehouse, error: Exception) -> bool:
+    """Whether a driver error means the mart relation does not exist (not built yet)."""
+    if warehouse.engine == "duckdb":
+        import duckdb
+
+        return isinstance(error, duckdb.CatalogException)
+    from psycopg import errors
+
+    return isinstance(error, errors.UndefinedTable)
+
+
+def _read(
+    connection: Any, warehouse: Warehouse, sql: str, params: Sequence[Any]
+) -> list[JsonObject]:
+    try:
+        return fetch_dicts(connection, sql, params)
+    except Exception as error:
+        if _mart_missing(warehouse, error):
+            raise MartNotBuiltError(
+                f"no {MART} in {warehouse.engine} schema {warehouse.schema!r}: "
+                "build it first (capacity demo, or capacity build)"
+            ) from error
+        raise
+
+
+def fetch_workspace_row(connection: Any, warehouse: Warehouse, workspace_id: str) -> JsonObject:
+    """The mart row of one workspace; WorkspaceNotFoundError when it has none."""
+    rows = _read(connection, warehouse, workspace_query(warehouse), [workspace_id])
+    if not rows:
+        raise WorkspaceNotFoundError(
+            f"workspace {workspace_id!r} not found in {warehouse.relation(MART)} "
+            f"({warehouse.engine}); is the id right and the mart built from the current app data?"
+        )
+    if len(rows) > 1:  # the mart's unique test and index forbid this; never pick one silently
+        raise SnapshotError(f"workspace {workspace_id!r} has {len(rows)} rows in {MART}")
+    return rows[0]
+
+
+def fetch_all_rows(connection: Any, warehouse: Warehouse) -> list[JsonObject]:
+    """Every workspace's mart row, ordered by workspace id."""
+    return _read(connection, warehouse, all_workspaces_query(warehouse), [])
+
+
+# --- value conversion: driver types to JSON types ---------------------------------------
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """A UTC ISO-8601 string with milliseconds ending in Z; naive values are UTC (the mart's)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def round_pct(value: float | Decimal | None) -> float | None:
+    """One decimal, half away from zero on the value's shortest decimal form; None stays None."""
+    if value is None:
+        return None
+    rounded = Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return float(rounded)
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _flag(value: Any) -> bool:
+    if value is None:  # the mart's freshness flags are tested not_null: a NULL is a bug upstream
+        raise SnapshotError("a freshness flag of the mart is NULL")
+    return bool(value)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def window_days(start: datetime, end: datetime) -> int:
+    """Whole days of the window (the dbt var capacity_window_days is a positive whole number)."""
+    days, remainder = divmod(end - start, timedelta(days=1))
+    if remainder or days < 1:
+        raise SnapshotError(f"window [{start}, {end}) is not a whole number of days")
+    return days
+
+
+# --- blocks: one small function per snapshot block --------------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotContext:
+    """What a block may read: the open connection, where the models are, and the mart row.
+
+    A block that needs more than the mart row queries by ``workspace_id`` through
+    ``connection`` (bound parameter, indexed column).
+    """
+
+    connection: Any
+    warehouse: Warehouse
+    workspace_id: str
+    mart_row: Mapping[str, Any]
+
+
+Block = Callable[[SnapshotContext], JsonObject | None]
+
+
+def _figures(row: Mapping[str, Any], prefix: str) -> JsonObject:
+    return {
+        "bookedSlots": _count(row[f"{prefix}booked_slots"]),
+        "availableSlots": _count(row[f"{prefix}available_slots"]),
+        "totalSlots": _count(row[f"{prefix}total_slots"]),
+        "bookedPct": round_pct(row[f"{prefix}booked_pct"]),
+        "bookedPctNullReason": _text(row[f"{prefix}booked_pct_null_reason"]),
+    }
+
+
+def _cache_meta(row: Mapping[str, Any], prefix: str) -> JsonObject:
+    return {
+        "fetchedAtIso": iso_utc(row[f"{prefix}cache_fetched_at"]),
+        "isStale": _flag(row[f"{prefix}cache_is_stale"]),
+        "lastError": _text(row[f"{prefix}cache_last_error"]),
+        "coversWindow": _flag(row[f"{prefix}cache_covers_window"]),
+    }
+
+
+def _source_block(row: Mapping[str, Any], prefix: str) -> JsonObject:
+    return {
+        **_figures(row, prefix),
+        "isConfigured": _flag(row[f"{prefix}is_configured"]),
+        "hasCache": _flag(row[f"{prefix}has_cache"]),
+        "cacheMeta": _cache_meta(row, prefix),
+    }
+
+
+def capacity_block(context: SnapshotContext) -> JsonObject:
+    """The SPEC §4 ``capacity`` block, from the workspace's mart row alone."""
+    row = context.mart_row
+    return {
+        "windowDays": window_days(row["window_start_at"], row["window_end_at"]),
+        "windowStartIso": iso_utc(row["window_start_at"]),
+        "windowEndIso": iso_utc(row["window_end_at"]),
+        **_figures(row, ""),
+        "breakdown": {key: _source_block(row, prefix) for key, prefix in SOURCES},
+        "unattributedBookedSlots": _count(row["unattributed_booked_slots"]),
+        "cacheMeta": _cache_meta(row, ""),
+    }
+
+
+# The workspace scope's blocks, in output order. A block returning None is left out.
+WORKSPACE_BLOCKS: tuple[tuple[str, Block], ...] = (("capacity", capacity_block),)
+
+
+# --- assembling, validating, reading ----------------------------------------------------
+
+
+def snapshot_from_row(
+    connection: Any,
+    warehouse: Warehouse,
+    row: Mapping[str, Any],
+    *,
+    campaign_id: str | None = None,
+    blocks: Sequence[tuple[str, Block]] = WORKSPACE_BLOCKS,
+) -> JsonObject:
+    """Assemble the snapshot of a mart row: campaign scope gets no blocks (see the module doc)."""
+    workspace_id = str(row["workspace_id"])
+    head: JsonObject = {
+        "workspaceId": workspace_id,
+        "workspaceName": _text(row["workspace_name"]),
+    }
+    if campaign_id is not None:
+        return {"scope": "campaign", **head, "campaignId": campaign_id}
+    snapshot: JsonObject = {"scope": "workspace", **head}
+    context = SnapshotContext(connection, warehouse, workspace_id, row)
+    for key, block in blocks:
+        value = block(context)
+        if value is not None:
+            snapshot[key] = value
+    return snapshot
+
+
+def build_snapshot(
+    connection: Any, warehouse: Warehouse, workspace_id: str, *, campaign_id: str | None = None
+) -> JsonObject:
+    """One workspace's snapshot over an open connection (one indexed row read)."""
+    if campaign_id is not None and not campaign_id:
+        raise SnapshotError("campaign id must not be empty")
+    row = fetch_workspace_row(connection, warehouse, workspace_id)
+    return snapshot_from_row(connection, warehouse, row, campaign_id=campaign_id)
+
+
+@cache
+def load_schema() -> JsonObject:
+    """The snapshot's JSON Schema, from the installed package's data."""
+    text = resources.files("capacity.schemas").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    schema: JsonObject = json.loads(text)
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def validate_snapshot(snapshot: Mapping[str, Any]) -> None:
+    """Raise jsonschema.ValidationError when the snapshot breaks its schema."""
+    Draft202012Validator(load_schema()).validate(snapshot)
+
+
+def _ensure_built(warehouse: Warehouse) -> None:
+    # duckdb.connect() would create an empty file where the warehouse should be.
+    if warehouse.engine == "duckdb" and not Path(warehouse.dsn).exists():
+        raise MartNotBuiltError(
+            f"no DuckDB warehouse at {warehouse.dsn}: build it first (capacity demo)"
+        )
+
+
+def read_snapshot(
+    warehouse: Warehouse, workspace_id: str, *, campaign_id: str | None = None
+) -> JsonObject:
+    """Connect, build one workspace's snapshot and validate it against the schema."""
+    _ensure_built(warehouse)
+    with connect(warehouse) as connection:
+        snapshot = build_snapshot(connection, warehouse, workspace_id, campaign_id=campaign_id)
+    validate_snapshot(snapshot)
+    return snapshot
+
+
+def read_all_snapshots(warehouse: Warehouse) -> list[JsonObject]:
+    """Every workspace's snapshot (one pass over the mart), each validated."""
+    _ensure_built(warehouse)
+    with connect(warehouse) as connection:
+        snapshots = [
+            snapshot_from_row(connection, warehouse, row)
+            for row in fetch_all_rows(connection, warehouse)
+        ]
+    for snapshot in snapshots:
+        validate_snapshot(snapshot)
+    return snapshots
+
+
+def to_json(snapshot: Mapping[str, Any]) -> str:
+    """Strict JSON text (NaN or Infinity would raise: they are not JSON)."""
+    return json.dumps(snapshot, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
