@@ -1,56 +1,40 @@
 """Fixtures for the backfill tests: a scratch PostgreSQL schema, a DuckDB file, the fakes.
 
 PostgreSQL: each test gets fresh schemas (app tables from ``capacity.app_schema``,
-plus an empty one for the checkpoint), dropped afterwards. When PostgreSQL cannot be
-reached the test is skipped with the reason, except under ``CI=true``, where it
-fails: CI must never go green by skipping the database tests.
+plus an empty one for the checkpoint), dropped afterwards. Reachability (skip, or
+fail under ``CI=true``) is the root conftest's ``pg_conninfo`` fixture.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # the project may not be pip-installed in the venv
-    sys.path.insert(0, str(ROOT))
-
-from backfill_support import (  # noqa: E402
+from backfill_support import (
     create_duckdb_app_tables,
     scenario_fake,
     seed_scenario,
 )
 
-from capacity.app_schema import create_app_tables  # noqa: E402
-from capacity.backfill.db import Database, open_database, quote_ident  # noqa: E402
-from capacity.fakes.calendar_providers import FakeCalendarProviders  # noqa: E402
-
-PG_URL = os.environ.get("CAPACITY_TEST_DATABASE_URL", "postgresql://root@127.0.0.1:5432/test")
-
-
-def _postgres_unavailable(reason: str) -> None:
-    message = f"PostgreSQL not reachable at {PG_URL}: {reason}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (CI=true: database tests must run, not skip)", pytrace=False)
-    pytest.skip(message + " (start it: pg_ctlcluster --skip-systemctl-redirect 15 main start)")
+from capacity.app_schema import create_app_tables
+from capacity.backfill.db import Database, open_database, quote_ident
+from capacity.fakes.calendar_providers import FakeCalendarProviders
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
-    import psycopg
+def pg_url(pg_conninfo: str) -> str:
+    """The server of the root conftest's pg_conninfo, as the URL the backfill CLI takes."""
+    from psycopg.conninfo import conninfo_to_dict
 
-    try:
-        with psycopg.connect(PG_URL, connect_timeout=3) as conn:
-            conn.execute("select 1")
-    except psycopg.Error as exc:
-        _postgres_unavailable(" ".join(str(exc).split()))
-    return PG_URL
+    params = conninfo_to_dict(pg_conninfo)
+    password = f":{params['password']}" if params.get("password") else ""
+    return (
+        f"postgresql://{params['user']}{password}@{params['host']}:{params['port']}"
+        f"/{params['dbname']}"
+    )
 
 
 @dataclass
