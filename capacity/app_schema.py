@@ -90,3 +90,30 @@ def create_app_tables(conn: Any, schema: str) -> None:
         cur.execute(f"set local search_path to {quote_ident(schema)}")
         for statement in APP_TABLES_DDL:
             cur.execute(statement)
+
+
+def duckdb_app_tables_ddl() -> list[str]:
+    """The SPEC §2 DDL as DuckDB takes it: ``json`` for ``jsonb``, the index named."""
+    return [
+        statement.replace("jsonb", "json").replace(
+            'create index on "Appointment"',
+            'create index "appointment_lead_status_start" on "Appointment"',
+        )
+        for statement in APP_TABLES_DDL
+    ]
+
+
+def create_app_tables_duckdb(conn: Any, schema: str) -> None:
+    """Create the SPEC §2 tables in ``schema`` (created if missing) of a DuckDB connection.
+
+    The DDL uses unqualified names, so it runs with the connection's default schema
+    set to ``schema``, restored afterwards.
+    """
+    (previous,) = conn.execute("select current_schema()").fetchone()
+    conn.execute(f"create schema if not exists {quote_ident(schema)}")
+    conn.execute(f"use {quote_ident(schema)}")
+    try:
+        for statement in duckdb_app_tables_ddl():
+            conn.execute(statement)
+    finally:
+        conn.execute(f"use {quote_ident(previous)}")

@@ -8,6 +8,7 @@ from typing import Any
 from capacity.warehouse import Warehouse, fetch_dicts
 
 MART = "workspace_capacity_30d"
+CONSTRAINED = "capacity_constrained_workspaces"
 
 
 def load_mart(connection: Any, warehouse: Warehouse) -> list[dict[str, Any]]:
@@ -70,3 +71,51 @@ def format_capacity_table(rows: Sequence[dict[str, Any]]) -> str:
         start, end = rows[0]["window_start_at"], rows[0]["window_end_at"]
         table.insert(0, f"Capacity window [{start}, {end}) UTC, figures as booked/available/total")
     return "\n".join(table)
+
+
+def load_constrained(connection: Any, warehouse: Warehouse) -> list[dict[str, Any]]:
+    """The planning model, constrained workspaces first in rank order."""
+    return fetch_dicts(
+        connection,
+        f"select * from {warehouse.relation(CONSTRAINED)} "
+        "order by case when constrained_rank is null then 1 else 0 end, constrained_rank, "
+        "booked_pct desc, workspace_id",
+    )
+
+
+def _trend(row: dict[str, Any]) -> str:
+    if row["trend_direction"] is None:
+        return "no trend yet"
+    change, runs = row["booked_pct_change"], row["trend_run_count"]
+    return f"{row['trend_direction']} {change:+.1f} pts over {runs} runs"
+
+
+def _fill(days: int | None) -> str:
+    if days is None:
+        return "no fill date projected"
+    return "fully booked now" if days == 0 else f"projected full in {days} days"
+
+
+def format_constrained_table(rows: Sequence[dict[str, Any]], top: int = 10) -> str:
+    """Who to call first: the ranked constrained workspaces, then the high ones left out."""
+    constrained = [row for row in rows if row["constraint_status"] == "constrained"][:top]
+    lines = ["Capacity-constrained workspaces (call first):"]
+    lines += [
+        f"  {row['constrained_rank']}. {row['workspace_name']} [{row['workspace_id']}]: "
+        f"{_pct(row['booked_pct'])} booked, {_trend(row)}, "
+        + _fill(row["projected_days_until_fully_booked"])
+        for row in constrained
+    ] or ["  none"]
+    untrusted = [
+        row
+        for row in rows
+        if row["constraint_status"] == "excluded" and row["exclusion_reason"] != "no_figure"
+    ]
+    if untrusted:
+        lines.append("Not ranked, figures not trusted:")
+        lines += [
+            f"  {row['workspace_name']} [{row['workspace_id']}]: {_pct(row['booked_pct'])} booked, "
+            f"{row['exclusion_reason']}"
+            for row in untrusted
+        ]
+    return "\n".join(lines)

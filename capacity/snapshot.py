@@ -37,10 +37,14 @@ The JSON Schema (``capacity/schemas/insights_snapshot.schema.json``, Draft
 2020-12) is the contract; :func:`read_snapshot` validates every snapshot
 against it before returning it.
 
-Adding a block (e.g. ``capacityTrend``): write ``def trend_block(context) ->
-dict | None`` reading what it needs through ``context`` (by workspace id,
-through an index: one snapshot must never scan a whole table), add it to
-``WORKSPACE_BLOCKS`` and its property to the schema's ``workspaceSnapshot``.
+Workspace scope may also carry ``capacityTrend`` (once the planning models
+are built): the workspace's constraint status and rank, the trend of % booked
+over recent runs and those runs (:func:`capacity_trend_block`).
+
+Adding a block: write ``def my_block(context) -> dict | None`` reading what it
+needs through ``context`` (by workspace id, through an index: one snapshot
+must never scan a whole table), add it to ``WORKSPACE_BLOCKS`` and its
+property to the schema's ``workspaceSnapshot``.
 """
 
 from __future__ import annotations
@@ -281,8 +285,66 @@ def capacity_block(context: SnapshotContext) -> JsonObject:
     }
 
 
+PLANNING = "capacity_constrained_workspaces"
+HISTORY = "workspace_capacity_history"
+TREND_RUNS_SHOWN = 12
+
+
+def _relation_exists(context: SnapshotContext, model: str) -> bool:
+    rows = fetch_dicts(
+        context.connection,
+        "select count(*) as n from information_schema.tables "
+        f"where table_schema = {context.warehouse.placeholder} "
+        f"and table_name = {context.warehouse.placeholder}",
+        [context.warehouse.schema, model],
+    )
+    return bool(rows[0]["n"])
+
+
+def capacity_trend_block(context: SnapshotContext) -> JsonObject | None:
+    """The optional ``capacityTrend`` block: the planning model's verdict and recent runs.
+
+    Left out (None) where the planning models are not built. Both reads go by
+    workspace id through the models' indexes.
+    """
+    if not (_relation_exists(context, PLANNING) and _relation_exists(context, HISTORY)):
+        return None
+    marker, warehouse = context.warehouse.placeholder, context.warehouse
+    signals = fetch_dicts(
+        context.connection,
+        f"select * from {warehouse.relation(PLANNING)} where workspace_id = {marker}",
+        [context.workspace_id],
+    )
+    if not signals:
+        return None
+    runs = fetch_dicts(
+        context.connection,
+        f"select as_of_at, booked_pct from {warehouse.relation(HISTORY)} "
+        f"where workspace_id = {marker} and as_of_at <= {marker} "
+        f"order by as_of_date desc limit {TREND_RUNS_SHOWN}",
+        [context.workspace_id, context.mart_row["window_start_at"]],  # = as_of
+    )
+    signal = signals[0]
+    return {
+        "constraintStatus": signal["constraint_status"],
+        "constrainedRank": _count(signal["constrained_rank"]),
+        "exclusionReason": _text(signal["exclusion_reason"]),
+        "trendDirection": _text(signal["trend_direction"]),
+        "bookedPctChange": round_pct(signal["booked_pct_change"]),
+        "projectedDaysUntilFullyBooked": _count(signal["projected_days_until_fully_booked"]),
+        "nextFreeSlotIso": iso_utc(signal["next_free_slot_at"]),
+        "runs": [
+            {"asOfIso": iso_utc(run["as_of_at"]), "bookedPct": round_pct(run["booked_pct"])}
+            for run in reversed(runs)
+        ],
+    }
+
+
 # The workspace scope's blocks, in output order. A block returning None is left out.
-WORKSPACE_BLOCKS: tuple[tuple[str, Block], ...] = (("capacity", capacity_block),)
+WORKSPACE_BLOCKS: tuple[tuple[str, Block], ...] = (
+    ("capacity", capacity_block),
+    ("capacityTrend", capacity_trend_block),
+)
 
 
 # --- assembling, validating, reading ----------------------------------------------------

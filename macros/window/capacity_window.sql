@@ -44,6 +44,15 @@
     {{ return(text | int) }}
 {% endmacro %}
 
+{#- A var that must be a number at least `minimum` (a share, a percentage, a threshold). -#}
+{% macro number_var(name, minimum=0) %}
+    {%- set text = var(name) | string | trim -%}
+    {%- if not modules.re.match('^[0-9]+([.][0-9]+)?$', text) or (text | float) < minimum -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a number >= " ~ minimum ~ ", got '" ~ text ~ "'") }}
+    {%- endif -%}
+    {{ return(text | float) }}
+{% endmacro %}
+
 {% macro capacity_window_days() %}
     {{ return(positive_int_var('capacity_window_days')) }}
 {% endmacro %}
@@ -63,6 +72,11 @@
 {% macro capacity_window_end() -%}
     {%- set window_end = capacity_as_of_datetime() + modules.datetime.timedelta(days=capacity_window_days()) -%}
     {{ timestamp_literal(window_end) }}
+{%- endmacro %}
+
+{#- The run's own start, when a row was recorded. -#}
+{% macro run_started_at_literal() -%}
+    {{ timestamp_literal(run_started_at.replace(tzinfo=none)) }}
 {%- endmacro %}
 
 {#- A cache fetched before this instant is stale. -#}

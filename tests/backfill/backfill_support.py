@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from capacity import backfill_cli
-from capacity.app_schema import APP_TABLES_DDL
-from capacity.backfill.db import Database, quote_ident
+from capacity.backfill.db import Database
 from capacity.fakes.calendar_providers import Behaviour, FakeCalendarProviders
 
 # Tokens look like secrets on purpose: tests grep every output for them.
@@ -38,27 +37,6 @@ ATTRIBUTION = ("ghlCalendarId", "calendlyEventTypeUri")
 
 def ts(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
-
-
-def duckdb_app_tables_ddl() -> list[str]:
-    """SPEC §2 DDL as DuckDB accepts it (``json`` for ``jsonb``, a named index)."""
-    ddl = []
-    for statement in APP_TABLES_DDL:
-        statement = statement.replace("jsonb", "json")
-        statement = statement.replace(
-            'create index on "Appointment"',
-            'create index "appointment_lead_status_start" on "Appointment"',
-        )
-        ddl.append(statement)
-    return ddl
-
-
-def create_duckdb_app_tables(conn: Any, schema: str) -> None:
-    conn.execute(f"create schema if not exists {quote_ident(schema)}")
-    conn.execute(f"set schema = '{schema}'")
-    for statement in duckdb_app_tables_ddl():
-        conn.execute(statement)
-    conn.execute("set schema = 'main'")
 
 
 @dataclass(frozen=True)

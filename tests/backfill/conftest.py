@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 from backfill_support import (
-    create_duckdb_app_tables,
     scenario_fake,
     seed_scenario,
 )
 
-from capacity.app_schema import create_app_tables
+from capacity.app_schema import create_app_tables, create_app_tables_duckdb
 from capacity.backfill.db import Database, open_database, quote_ident
 from capacity.fakes.calendar_providers import FakeCalendarProviders
 
@@ -94,5 +93,5 @@ def duck(tmp_path: Path) -> DuckScratch:
 
     path = tmp_path / "demo.duckdb"
     with duckdb.connect(str(path)) as conn:
-        create_duckdb_app_tables(conn, "main_app")
+        create_app_tables_duckdb(conn, "main_app")
     return DuckScratch(path, f"duckdb:///{path}", "main_app", "capacity_backfill")

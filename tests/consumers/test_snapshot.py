@@ -85,7 +85,14 @@ def check_demo_snapshots(warehouse: Warehouse, expected_mart: dict[str, dict[str
     for workspace_id, row in expected_mart.items():
         produced = read_snapshot(warehouse, workspace_id)
         validate_snapshot(produced)
+        trend = produced.pop("capacityTrend")  # the planning block: its own test below
         assert produced == expected_snapshot(row), workspace_id
+        assert trend["runs"] == [
+            {
+                "asOfIso": "2026-03-02T09:00:00.000Z",
+                "bookedPct": expected_snapshot(row)["capacity"]["bookedPct"],
+            }
+        ], workspace_id
         # Only JSON types: the text round-trips to the same value.
         assert json.loads(to_json(produced)) == produced
 
@@ -108,6 +115,40 @@ def test_both_engines_give_the_same_snapshots(
     duckdb_demo: Warehouse, postgres_demo: Warehouse
 ) -> None:
     assert read_all_snapshots(duckdb_demo) == read_all_snapshots(postgres_demo)
+
+
+# The demo's planning verdicts (one build, so no trend yet): only Grove is full on trusted figures.
+DEMO_CONSTRAINTS = {
+    "ws_acme": ("excluded", None, "many_unattributed_bookings"),
+    "ws_bloom": ("excluded", None, "many_unattributed_bookings"),
+    "ws_cedar": ("excluded", None, "many_unattributed_bookings"),
+    "ws_delta": ("excluded", None, "no_figure"),
+    "ws_elm": ("excluded", None, "stale_cache"),
+    "ws_fern": ("excluded", None, "cache_short_of_window"),
+    "ws_grove": ("constrained", 1, None),
+    "ws_harbor": ("excluded", None, "no_figure"),
+}
+
+
+def test_capacity_trend_block_reflects_the_planning_model(duckdb_demo: Warehouse) -> None:
+    for workspace_id, (status, rank, reason) in DEMO_CONSTRAINTS.items():
+        trend = read_snapshot(duckdb_demo, workspace_id)["capacityTrend"]
+        assert (trend["constraintStatus"], trend["constrainedRank"], trend["exclusionReason"]) == (
+            status,
+            rank,
+            reason,
+        ), workspace_id
+        assert trend["trendDirection"] is None and trend["bookedPctChange"] is None
+    grove = read_snapshot(duckdb_demo, "ws_grove")["capacityTrend"]
+    assert grove["projectedDaysUntilFullyBooked"] == 0
+    assert grove["nextFreeSlotIso"] is None
+    acme = read_snapshot(duckdb_demo, "ws_acme")["capacityTrend"]
+    assert acme["nextFreeSlotIso"] == "2026-03-02T09:00:00.000Z"
+
+
+def test_campaign_scope_has_no_trend_either(duckdb_demo: Warehouse) -> None:
+    produced = read_snapshot(duckdb_demo, "ws_grove", campaign_id="spring-promo")
+    assert "capacity" not in produced and "capacityTrend" not in produced
 
 
 def test_a_workspace_without_cache_keeps_its_nulls(duckdb_demo: Warehouse) -> None:
@@ -234,7 +275,10 @@ def test_unknown_workspace_is_an_error_on_postgres(
 def test_snapshot_runs_one_bound_query(
     duckdb_demo: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The id travels as a parameter; the SQL is workspace_query() verbatim (the EXPLAINed text)."""
+    """The id travels as a parameter; the mart read is workspace_query() verbatim (EXPLAINed).
+
+    The capacityTrend block then reads the planning models by the same bound id.
+    """
     executed: list[tuple[str, list[Any]]] = []
     real_fetch = snapshot_module.fetch_dicts
 
@@ -244,8 +288,10 @@ def test_snapshot_runs_one_bound_query(
 
     monkeypatch.setattr(snapshot_module, "fetch_dicts", recording_fetch)
     read_snapshot(duckdb_demo, "ws_acme")
-    assert executed == [(workspace_query(duckdb_demo), ["ws_acme"])]
-    assert "ws_acme" not in executed[0][0]
+    assert executed[0] == (workspace_query(duckdb_demo), ["ws_acme"])
+    assert all("ws_acme" not in sql for sql, _ in executed)
+    by_id = [sql for sql, params in executed if "ws_acme" in params]
+    assert len(by_id) == 3 and all("where workspace_id = ?" in sql for sql in by_id)
     assert workspace_query(duckdb_demo).endswith("where workspace_id = ?")
 
 

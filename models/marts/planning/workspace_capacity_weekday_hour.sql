@@ -1,0 +1,96 @@
+{#-
+    A weekday × hour-of-day profile of the window's slots per workspace and
+    availability source (UTC), for heatmaps: when is the calendar full?
+    Sparse: only the cells that have a free or a booked slot.
+-#}
+with
+
+workspace_sources as (
+
+    select * from {{ ref('int_workspace_sources') }}
+
+),
+
+available_slots as (
+
+    select * from {{ ref('fct_available_slots') }}
+
+),
+
+booked_appointments as (
+
+    select * from {{ ref('fct_booked_appointments') }}
+
+),
+
+slot_events as (
+
+    select
+        workspace_id,
+        availability_source,
+        {{ iso_weekday('slot_start_at') }} as iso_weekday,
+        {{ hour_of_day('slot_start_at') }} as hour_of_day,
+        0 as is_booked
+
+    from available_slots
+    where is_in_capacity_window
+
+    union all
+
+    select
+        workspace_id,
+        availability_source,
+        {{ iso_weekday('start_at') }} as iso_weekday,
+        {{ hour_of_day('start_at') }} as hour_of_day,
+        1 as is_booked
+
+    from booked_appointments
+    where availability_source is not null
+
+),
+
+cells as (
+
+    select
+        workspace_id,
+        availability_source,
+        iso_weekday,
+        hour_of_day,
+        sum(is_booked) as booked_slots,
+        sum(1 - is_booked) as available_slots
+
+    from slot_events
+    group by
+        workspace_id,
+        availability_source,
+        iso_weekday,
+        hour_of_day
+
+),
+
+final as (
+
+    select
+        cells.workspace_id,
+        cells.availability_source,
+        cells.iso_weekday,
+        cells.hour_of_day,
+        workspace_sources.has_cache,
+        cells.booked_slots,
+        -- without a cache row the free slots are unknown, not 0
+        case when workspace_sources.has_cache then cells.available_slots end as available_slots,
+        case when workspace_sources.has_cache then cells.booked_slots + cells.available_slots end as total_slots,
+        case
+            when workspace_sources.has_cache
+                then {{ safe_divide('100 * cells.booked_slots', 'cells.booked_slots + cells.available_slots') }}
+        end as booked_pct
+
+    from cells
+    inner join workspace_sources
+        on
+            cells.workspace_id = workspace_sources.workspace_id
+            and cells.availability_source = workspace_sources.availability_source
+
+)
+
+select * from final
