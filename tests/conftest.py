@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import isolate_dbt_paths
 
 from capacity import dbt_runner
 from capacity.commands import DEMO_AS_OF
@@ -40,12 +41,6 @@ def pg_conninfo() -> str:
     except psycopg.Error as exc:
         postgres_unavailable(" ".join(str(exc).split()))
     return PG_CONNINFO
-
-
-def isolate_dbt_paths(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
-    """Give these dbt runs their own target/ and logs/ (parse state differs per target)."""
-    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp / "target"))
-    monkeypatch.setenv("DBT_LOG_PATH", str(tmp / "logs"))
 
 
 @pytest.fixture

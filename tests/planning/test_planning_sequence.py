@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import isolate_dbt_paths
+from support import isolate_dbt_paths
 
 from capacity import dbt_runner
 from capacity.app_schema import create_app_tables_duckdb
