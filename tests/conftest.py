@@ -7,13 +7,12 @@ green by skipping the database tests.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import isolate_dbt_paths
+from support import isolate_dbt_paths, skip_or_fail
 
 from capacity import dbt_runner
 from capacity.commands import DEMO_AS_OF
@@ -21,14 +20,6 @@ from capacity.settings import postgres_conninfo
 from capacity.warehouse import Warehouse
 
 PG_CONNINFO = postgres_conninfo()
-
-
-def postgres_unavailable(reason: str) -> None:
-    """Skip, or under CI=true fail, because PostgreSQL cannot be reached."""
-    message = f"PostgreSQL not reachable ({PG_CONNINFO}): {reason}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (CI=true: database tests must run, not skip)", pytrace=False)
-    pytest.skip(message + " (start it: pg_ctlcluster --skip-systemctl-redirect 15 main start)")
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +30,10 @@ def pg_conninfo() -> str:
         with psycopg.connect(PG_CONNINFO, connect_timeout=3) as conn:
             conn.execute("select 1")
     except psycopg.Error as exc:
-        postgres_unavailable(" ".join(str(exc).split()))
+        skip_or_fail(
+            f"PostgreSQL not reachable ({PG_CONNINFO}): {' '.join(str(exc).split())}",
+            "start it: pg_ctlcluster --skip-systemctl-redirect 15 main start",
+        )
     return PG_CONNINFO
 
 

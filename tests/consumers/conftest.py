@@ -8,13 +8,13 @@ where they fail: CI must never go green by skipping them.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from expected_demo_mart import EXPECTED_MART
+from support import skip_or_fail
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -27,10 +27,10 @@ def expected_mart() -> dict[str, dict[str, Any]]:
 
 def browser_unavailable(reason: str) -> None:
     """Skip, or under CI=true fail, because the headless browser cannot run."""
-    message = f"headless Chromium unavailable: {reason}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (CI=true: browser tests must run, not skip)", pytrace=False)
-    pytest.skip(message + " (run scripts/ensure_chromium.sh; pip install playwright)")
+    skip_or_fail(
+        f"headless Chromium unavailable: {reason}",
+        "run scripts/ensure_chromium.sh; pip install playwright",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -128,12 +128,7 @@ final as (
         has_cache,
         booked_slots,
         available_slots,
-        booked_slots + available_slots as total_slots,
-        {{ safe_divide('100 * booked_slots', 'booked_slots + available_slots') }} as booked_pct,
-        case
-            when not has_cache then 'no_cache_row'
-            when booked_slots + available_slots = 0 then 'no_slots_in_window'
-        end as booked_pct_null_reason
+        {{ booked_pct_columns('booked_slots', 'available_slots', 'has_cache') }}
 
     from counted
 

@@ -68,7 +68,7 @@ cells as (
 
 ),
 
-final as (
+counted as (
 
     select
         cells.workspace_id,
@@ -78,18 +78,29 @@ final as (
         workspace_sources.has_cache,
         cells.booked_slots,
         -- without a cache row the free slots are unknown, not 0
-        case when workspace_sources.has_cache then cells.available_slots end as available_slots,
-        case when workspace_sources.has_cache then cells.booked_slots + cells.available_slots end as total_slots,
-        case
-            when workspace_sources.has_cache
-                then {{ safe_divide('100 * cells.booked_slots', 'cells.booked_slots + cells.available_slots') }}
-        end as booked_pct
+        case when workspace_sources.has_cache then cells.available_slots end as available_slots
 
     from cells
     inner join workspace_sources
         on
             cells.workspace_id = workspace_sources.workspace_id
             and cells.availability_source = workspace_sources.availability_source
+
+),
+
+final as (
+
+    select
+        workspace_id,
+        availability_source,
+        iso_weekday,
+        hour_of_day,
+        has_cache,
+        booked_slots,
+        available_slots,
+        {{ booked_pct_columns('booked_slots', 'available_slots', 'has_cache') }}
+
+    from counted
 
 )
 
