@@ -43,6 +43,7 @@ UNATTRIBUTED_EXPLANATION = (
 NULL_REASONS = {
     "no_cache_row": "no availability cache, so the free slots are unknown",
     "no_slots_in_window": "no slots in the window: nothing booked and nothing free",
+    "shares_default_calendar": "same calendar as DEFAULT: its bookings and free slots count there",
 }
 
 STYLE = """

@@ -25,13 +25,17 @@ def _source(
     error: str | None = None,
     covers: bool = False,
     invalid: int = 0,
+    shares_default_calendar: bool = False,
 ) -> dict[str, Any]:
     has_cache = available is not None
     total = booked + available if has_cache else None
-    pct = 100 * booked / total if total else None
-    reason = (
-        None if pct is not None else ("no_cache_row" if not has_cache else "no_slots_in_window")
-    )
+    pct = 100 * booked / total if total and not shares_default_calendar else None
+    if pct is not None:
+        reason = None
+    elif not has_cache:
+        reason = "no_cache_row"
+    else:
+        reason = "shares_default_calendar" if shares_default_calendar else "no_slots_in_window"
     return {
         f"{prefix}booked_slots": booked,
         f"{prefix}available_slots": available,
@@ -45,6 +49,11 @@ def _source(
         f"{prefix}cache_last_error": error,
         f"{prefix}cache_covers_window": covers,
         f"{prefix}invalid_slot_entries": invalid,
+        **(
+            {"direct_book_shares_default_calendar": shares_default_calendar}
+            if prefix == "direct_book_"
+            else {}
+        ),
     }
 
 
@@ -71,7 +80,6 @@ def _workspace(
         "available_slots": available,
         "total_slots": total,
         "booked_pct": pct,
-        "booked_pct_null_reason": reason,
     }
     freshness = {
         "cache_fetched_at": fetched,
@@ -89,6 +97,9 @@ def _workspace(
         **_figures(default, "default_"),
         **_figures(direct_book, "direct_book_"),
         "unattributed_booked_slots": unattributed,
+        "booked_pct_null_reason": reason,
+        "default_booked_pct_null_reason": default["default_booked_pct_null_reason"],
+        "direct_book_booked_pct_null_reason": direct_book["direct_book_booked_pct_null_reason"],
         **freshness,
         **_freshness(default, "default_"),
         **_freshness(direct_book, "direct_book_"),
@@ -96,7 +107,8 @@ def _workspace(
     }
 
 
-FIGURES = ("booked_slots", "available_slots", "total_slots", "booked_pct", "booked_pct_null_reason")
+FIGURES = ("booked_slots", "available_slots", "total_slots", "booked_pct")
+NOT_FRESHNESS = (*FIGURES, "booked_pct_null_reason")
 
 
 def _figures(source: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -104,7 +116,9 @@ def _figures(source: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 
 def _freshness(source: dict[str, Any], prefix: str) -> dict[str, Any]:
-    return {key: value for key, value in source.items() if key.removeprefix(prefix) not in FIGURES}
+    return {
+        key: value for key, value in source.items() if key.removeprefix(prefix) not in NOT_FRESHNESS
+    }
 
 
 def _at(hour: int, minute: int = 0, second: int = 0, micro: int = 0, day: int = 2) -> datetime:
@@ -161,8 +175,9 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
             "direct_book_", booked=1, available=3, configured=True, fetched=_at(8, 55), covers=True
         ),
     ),
-    # Only DEFAULT configured (DIRECT_BOOK id is blanks) and cached: a missing, unconfigured
-    # DIRECT_BOOK does not make the workspace stale. 03 uses Acme's calendar: unattributed here.
+    # Only DEFAULT configured (DIRECT_BOOK id is blanks). The unconfigured DIRECT_BOOK has a
+    # cache of [] (0 of 0: a NULL %, adds nothing) and does not make the workspace stale.
+    # 03 uses Acme's calendar: unattributed here.
     "ws_cedar": _workspace(
         "ws_cedar",
         "Cedar Physio",
@@ -175,7 +190,9 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
         default=_source(
             "default_", booked=1, available=4, configured=True, fetched=_at(8, 40), covers=True
         ),
-        direct_book=_source("direct_book_", booked=0, available=None, configured=False),
+        direct_book=_source(
+            "direct_book_", booked=0, available=0, configured=False, fetched=_at(8, 40), covers=True
+        ),
     ),
     # No cache at all: no combined figure, stale; DEFAULT still reports its booking.
     "ws_delta": _workspace(
@@ -244,42 +261,52 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
             invalid=1,
         ),
     ),
-    # One calendar configured for both sources: DEFAULT wins. DEFAULT cache is [] -> 100%.
-    # DIRECT_BOOK slotsUtc is an object, not an array: quarantined.
+    # One calendar configured for both sources, its one free slot (03-06 12:00) in both caches:
+    # the 4 bookings are DEFAULT's, and the slot counts once -> 4 of 5, 80% (not 4 of 6).
+    # DIRECT_BOOK keeps its counts but has no % of its own (shares_default_calendar).
     "ws_grove": _workspace(
         "ws_grove",
         "Grove Clinic",
-        booked=2,
-        available=0,
+        booked=4,
+        available=1,
         unattributed=0,
+        fetched=_at(8, 45),
+        stale=False,
+        covers=True,
+        default=_source(
+            "default_", booked=4, available=1, configured=True, fetched=_at(8, 45), covers=True
+        ),
+        direct_book=_source(
+            "direct_book_",
+            booked=0,
+            available=1,
+            configured=True,
+            fetched=_at(8, 45),
+            covers=True,
+            shares_default_calendar=True,
+        ),
+    ),
+    # No settings: everything unattributed. Its one (unconfigured) DEFAULT cache holds an
+    # object, not an array: quarantined, 0 of 0 slots, a NULL %; fresh, so not stale.
+    "ws_harbor": _workspace(
+        "ws_harbor",
+        "Harbor Vets",
+        booked=0,
+        available=0,
+        unattributed=1,
         fetched=_at(8, 45),
         stale=False,
         covers=True,
         invalid=1,
         default=_source(
-            "default_", booked=2, available=0, configured=True, fetched=_at(8, 45), covers=True
-        ),
-        direct_book=_source(
-            "direct_book_",
+            "default_",
             booked=0,
             available=0,
-            configured=True,
+            configured=False,
             fetched=_at(8, 45),
             covers=True,
             invalid=1,
         ),
-    ),
-    # No settings, no cache: everything unattributed, no figure, stale.
-    "ws_harbor": _workspace(
-        "ws_harbor",
-        "Harbor Vets",
-        booked=None,
-        available=None,
-        unattributed=1,
-        fetched=None,
-        stale=True,
-        covers=False,
-        default=_source("default_", booked=0, available=None, configured=False),
         direct_book=_source("direct_book_", booked=0, available=None, configured=False),
     ),
 }

@@ -142,7 +142,7 @@ def test_stale_and_coverage_warnings_show_only_where_they_should(
         if card(page, workspace_id).locator(".warning-stale").is_visible()
     }
     assert stale_shown == {ws for ws, row in expected_mart.items() if row["cache_is_stale"]}
-    assert stale_shown == {"ws_delta", "ws_elm", "ws_harbor"}
+    assert stale_shown == {"ws_delta", "ws_elm"}
     short_shown = {
         workspace_id
         for workspace_id in expected_mart

@@ -117,7 +117,7 @@ def test_both_engines_give_the_same_snapshots(
     assert read_all_snapshots(duckdb_demo) == read_all_snapshots(postgres_demo)
 
 
-# The demo's planning verdicts (one build, so no trend yet): only Grove is full on trusted figures.
+# The demo's planning verdicts (one build, so no trend yet): only Grove (80%) is constrained.
 DEMO_CONSTRAINTS = {
     "ws_acme": ("excluded", None, "many_unattributed_bookings"),
     "ws_bloom": ("excluded", None, "many_unattributed_bookings"),
@@ -140,8 +140,8 @@ def test_capacity_trend_block_reflects_the_planning_model(duckdb_demo: Warehouse
         ), workspace_id
         assert trend["trendDirection"] is None and trend["bookedPctChange"] is None
     grove = read_snapshot(duckdb_demo, "ws_grove")["capacityTrend"]
-    assert grove["projectedDaysUntilFullyBooked"] == 0
-    assert grove["nextFreeSlotIso"] is None
+    assert grove["projectedDaysUntilFullyBooked"] is None  # no trend to project from
+    assert grove["nextFreeSlotIso"] == "2026-03-06T12:00:00.000Z"
     acme = read_snapshot(duckdb_demo, "ws_acme")["capacityTrend"]
     assert acme["nextFreeSlotIso"] == "2026-03-02T09:00:00.000Z"
 

@@ -40,7 +40,15 @@ workspace_sources as (
             when 'DEFAULT'
                 then coalesce(settings.ghl_default_calendar_id, settings.calendly_default_event_type_uri)
             else coalesce(settings.ghl_direct_book_calendar_id, settings.calendly_direct_book_event_type_uri)
-        end is not null as is_configured
+        end is not null as is_configured,
+        -- one calendar behind both sources: its bookings all count as DEFAULT (SPEC §1),
+        -- and its free slots must not be counted a second time as DIRECT_BOOK's
+        availability_sources.availability_source = 'DIRECT_BOOK'
+        and coalesce(
+            settings.ghl_direct_book_calendar_id = settings.ghl_default_calendar_id
+            or settings.calendly_direct_book_event_type_uri = settings.calendly_default_event_type_uri,
+            false
+        ) as shares_default_calendar
 
     from clients
     cross join availability_sources
@@ -55,6 +63,7 @@ final as (
         workspace_sources.workspace_id,
         workspace_sources.availability_source,
         workspace_sources.is_configured,
+        workspace_sources.shares_default_calendar,
         caches.availability_cache_id is not null as has_cache,
         caches.availability_cache_id,
         caches.fetched_at as cache_fetched_at,

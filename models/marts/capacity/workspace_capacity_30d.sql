@@ -4,13 +4,13 @@
     it, and how fresh the cached availability is (SPEC §4).
 -#}
 {%- set sources = [('DEFAULT', 'default'), ('DIRECT_BOOK', 'direct_book')] -%}
-{%- set figure_columns = [
-    'booked_slots', 'available_slots', 'total_slots', 'booked_pct', 'booked_pct_null_reason',
-] -%}
+{%- set figure_columns = ['booked_slots', 'available_slots', 'total_slots', 'booked_pct'] -%}
 {%- set freshness_columns = [
     'is_configured', 'has_cache', 'cache_fetched_at', 'cache_is_stale', 'cache_last_error',
     'cache_covers_window', 'invalid_slot_entries',
 ] -%}
+{%- set source_columns = figure_columns + ['booked_pct_null_reason'] + freshness_columns -%}
+{%- set in_combined_columns = ['shares_default_calendar', 'booked_slots_in_combined', 'available_slots_in_combined'] -%}
 with
 
 clients as (
@@ -47,7 +47,7 @@ unattributed_counts as (
 {{ prefix }}_capacity as (
 
     select
-        {%- for column in figure_columns + freshness_columns %}
+        {%- for column in source_columns + in_combined_columns %}
         {{ column }} as {{ prefix }}_{{ column }},
         {%- endfor %}
         workspace_id
@@ -62,7 +62,7 @@ sources_side_by_side as (
 
     select
         default_capacity.*,
-        {%- for column in figure_columns + freshness_columns %}
+        {%- for column in source_columns + in_combined_columns %}
         direct_book_capacity.direct_book_{{ column }},
         {%- endfor %}
         default_capacity.default_has_cache or direct_book_capacity.direct_book_has_cache as has_any_cache
@@ -77,12 +77,22 @@ combined as (
 
     select
         *,
-        -- only the sources with a cache row make up the combined figure
-        case when default_has_cache then default_booked_slots else 0 end
-        + case when direct_book_has_cache then direct_book_booked_slots else 0 end as cached_booked_slots,
-        coalesce(default_available_slots, 0) + coalesce(direct_book_available_slots, 0) as cached_available_slots
+        -- each source's share of the combined figure is decided per row upstream
+        default_booked_slots_in_combined + direct_book_booked_slots_in_combined as combined_booked_slots,
+        default_available_slots_in_combined + direct_book_available_slots_in_combined
+            as combined_available_slots
 
     from sources_side_by_side
+
+),
+
+figured as (
+
+    select
+        combined.*,
+        {{ booked_pct_columns('combined_booked_slots', 'combined_available_slots', 'has_any_cache') }}
+
+    from combined
 
 ),
 
@@ -94,58 +104,59 @@ final as (
         {{ capacity_window_start() }} as as_of_at,
         {{ capacity_window_start() }} as window_start_at,
         {{ capacity_window_end() }} as window_end_at,
-        case when combined.has_any_cache then combined.cached_booked_slots end as booked_slots,
-        case when combined.has_any_cache then combined.cached_available_slots end as available_slots,
-        case
-            when combined.has_any_cache then combined.cached_booked_slots + combined.cached_available_slots
-        end as total_slots,
-        case
-            when combined.has_any_cache
-                then {{ safe_divide(
-                    '100 * combined.cached_booked_slots',
-                    'combined.cached_booked_slots + combined.cached_available_slots'
-                ) }}
-        end as booked_pct,
-        case
-            when not combined.has_any_cache then 'no_cache_row'
-            when combined.cached_booked_slots + combined.cached_available_slots = 0 then 'no_slots_in_window'
-        end as booked_pct_null_reason,
+        figured.combined_booked_slots as booked_slots,
+        figured.combined_available_slots as available_slots,
+        figured.total_slots,
+        figured.booked_pct,
         {%- for source, prefix in sources %}
         {%- for column in figure_columns %}
-        combined.{{ prefix }}_{{ column }},
+        figured.{{ prefix }}_{{ column }},
         {%- endfor %}
         {%- endfor %}
         coalesce(unattributed_counts.unattributed_booked_slots, 0) as unattributed_booked_slots,
+        figured.booked_pct_null_reason,
+        figured.default_booked_pct_null_reason,
+        figured.direct_book_booked_pct_null_reason,
         -- the oldest fetch of the sources that have one
         case
-            when combined.direct_book_cache_fetched_at is null then combined.default_cache_fetched_at
-            when combined.default_cache_fetched_at is null then combined.direct_book_cache_fetched_at
-            when combined.default_cache_fetched_at <= combined.direct_book_cache_fetched_at
-                then combined.default_cache_fetched_at
-            else combined.direct_book_cache_fetched_at
+            when figured.direct_book_cache_fetched_at is null then figured.default_cache_fetched_at
+            when figured.default_cache_fetched_at is null then figured.direct_book_cache_fetched_at
+            when figured.default_cache_fetched_at <= figured.direct_book_cache_fetched_at
+                then figured.default_cache_fetched_at
+            else figured.direct_book_cache_fetched_at
         end as cache_fetched_at,
         -- stale when any source is (a configured source without a cache is), or there is no cache at all
         (
-            not combined.has_any_cache
-            or combined.default_cache_is_stale
-            or combined.direct_book_cache_is_stale
+            not figured.has_any_cache
+            or figured.default_cache_is_stale
+            or figured.direct_book_cache_is_stale
         ) as cache_is_stale,
-        coalesce(combined.default_cache_last_error, combined.direct_book_cache_last_error) as cache_last_error,
+        -- both sources' errors when both have one, each named
+        case
+            when figured.default_cache_last_error is not null and figured.direct_book_cache_last_error is not null
+                then
+                    'DEFAULT: ' || figured.default_cache_last_error
+                    || '; DIRECT_BOOK: ' || figured.direct_book_cache_last_error
+            else coalesce(figured.default_cache_last_error, figured.direct_book_cache_last_error)
+        end as cache_last_error,
         (
-            combined.has_any_cache
-            and (combined.default_cache_covers_window or not combined.default_has_cache)
-            and (combined.direct_book_cache_covers_window or not combined.direct_book_has_cache)
+            figured.has_any_cache
+            and (figured.default_cache_covers_window or not figured.default_has_cache)
+            and (figured.direct_book_cache_covers_window or not figured.direct_book_has_cache)
         ) as cache_covers_window,
         {%- for source, prefix in sources %}
         {%- for column in freshness_columns %}
-        combined.{{ prefix }}_{{ column }},
+        figured.{{ prefix }}_{{ column }},
         {%- endfor %}
+        {%- if prefix == 'direct_book' %}
+        figured.direct_book_shares_default_calendar,
+        {%- endif %}
         {%- endfor %}
-        combined.default_invalid_slot_entries + combined.direct_book_invalid_slot_entries as invalid_slot_entries
+        figured.default_invalid_slot_entries + figured.direct_book_invalid_slot_entries as invalid_slot_entries
 
     from clients
-    inner join combined
-        on clients.workspace_id = combined.workspace_id
+    inner join figured
+        on clients.workspace_id = figured.workspace_id
     left join unattributed_counts
         on clients.workspace_id = unattributed_counts.workspace_id
 
