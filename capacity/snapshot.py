@@ -38,8 +38,8 @@ The JSON Schema (``capacity/schemas/insights_snapshot.schema.json``, Draft
 against it before returning it.
 
 Workspace scope may also carry ``capacityTrend`` (once the planning models
-are built): the workspace's constraint status and rank, the trend of % booked
-over recent runs and those runs (:func:`capacity_trend_block`).
+are built): the workspace's constraint status and rank, and the trend of %
+booked over the recent runs (:func:`capacity_trend_block`).
 
 Adding a block: write ``def my_block(context) -> dict | None`` reading what it
 needs through ``context`` (by workspace id, through an index: one snapshot
@@ -52,7 +52,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib import resources
@@ -286,8 +286,6 @@ def capacity_block(context: SnapshotContext) -> JsonObject:
 
 
 PLANNING = "capacity_constrained_workspaces"
-HISTORY = "workspace_capacity_history"
-TREND_RUNS_SHOWN = 12
 
 
 def _relation_exists(context: SnapshotContext, model: str) -> bool:
@@ -302,12 +300,12 @@ def _relation_exists(context: SnapshotContext, model: str) -> bool:
 
 
 def capacity_trend_block(context: SnapshotContext) -> JsonObject | None:
-    """The optional ``capacityTrend`` block: the planning model's verdict and recent runs.
+    """The optional ``capacityTrend`` block: the planning model's verdict and trend.
 
-    Left out (None) where the planning models are not built. Both reads go by
-    workspace id through the models' indexes.
+    Left out (None) where the planning model is not built. It reads one row by
+    workspace id, through the model's unique index. Scalars only (SPEC §4).
     """
-    if not (_relation_exists(context, PLANNING) and _relation_exists(context, HISTORY)):
+    if not _relation_exists(context, PLANNING):
         return None
     marker, warehouse = context.warehouse.placeholder, context.warehouse
     signals = fetch_dicts(
@@ -317,27 +315,23 @@ def capacity_trend_block(context: SnapshotContext) -> JsonObject | None:
     )
     if not signals:
         return None
-    runs = fetch_dicts(
-        context.connection,
-        f"select as_of_at, booked_pct from {warehouse.relation(HISTORY)} "
-        f"where workspace_id = {marker} and as_of_at <= {marker} "
-        f"order by as_of_date desc limit {TREND_RUNS_SHOWN}",
-        [context.workspace_id, context.mart_row["window_start_at"]],  # = as_of
-    )
     signal = signals[0]
     return {
         "constraintStatus": signal["constraint_status"],
         "constrainedRank": _count(signal["constrained_rank"]),
         "exclusionReason": _text(signal["exclusion_reason"]),
+        "trendRunCount": _count(signal["trend_run_count"]),
+        "trendFromDate": _iso_date(signal["trend_from_date"]),
         "trendDirection": _text(signal["trend_direction"]),
         "bookedPctChange": round_pct(signal["booked_pct_change"]),
         "projectedDaysUntilFullyBooked": _count(signal["projected_days_until_fully_booked"]),
         "nextFreeSlotIso": iso_utc(signal["next_free_slot_at"]),
-        "runs": [
-            {"asOfIso": iso_utc(run["as_of_at"]), "bookedPct": round_pct(run["booked_pct"])}
-            for run in reversed(runs)
-        ],
     }
+
+
+def _iso_date(day: date | None) -> str | None:
+    """A UTC calendar date as YYYY-MM-DD (the as-of date of a recorded run)."""
+    return None if day is None else day.isoformat()
 
 
 # The workspace scope's blocks, in output order. A block returning None is left out.

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from capacity.app_schema import quote_ident
 from capacity.settings import duckdb_path, postgres_conninfo
 
 Engine = Literal["duckdb", "postgres"]
@@ -23,7 +24,7 @@ class Warehouse:
     schema: str
 
     def relation(self, model: str) -> str:
-        return f'"{self.schema}"."{model}"'
+        return f"{quote_ident(self.schema)}.{quote_ident(model)}"
 
     @property
     def placeholder(self) -> str:
