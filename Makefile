@@ -37,3 +37,16 @@ docs: $(INSTALLED)
 
 clean:
 	rm -rf target logs capacity_demo.duckdb $(VENV)
+
+## The same demo on Apache Spark (dbt-spark session mode on a local[*] Spark; needs Java 17).
+## Minutes of JVM and Spark start-up, so a command of its own rather than part of `make test`.
+SPARK_INSTALLED := $(VENV)/.installed-spark
+
+.PHONY: test-spark
+
+$(SPARK_INSTALLED): pyproject.toml | $(INSTALLED)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	touch $(SPARK_INSTALLED)
+
+test-spark: $(SPARK_INSTALLED)
+	$(BIN)/pytest -m spark tests/spark

@@ -13,9 +13,9 @@ Registrar = Callable[[argparse._SubParsersAction], None]
 
 
 def _registrars() -> list[Registrar]:
-    from capacity import backfill_cli, commands, consumers_cli
+    from capacity import backfill_cli, bench_cli, commands, consumers_cli
 
-    return [commands.register, backfill_cli.register, consumers_cli.register]
+    return [commands.register, backfill_cli.register, consumers_cli.register, bench_cli.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,3 +34,8 @@
 {% macro default__rtrim_chars(expr, characters) -%}
     rtrim({{ expr }}, '{{ characters }}')
 {%- endmacro %}
+
+{#- Spark's two-argument rtrim takes the characters first: the standard form says what it means. -#}
+{% macro spark__rtrim_chars(expr, characters) -%}
+    trim(trailing '{{ characters }}' from {{ expr }})
+{%- endmacro %}

@@ -37,3 +37,8 @@
 {% macro duckdb__regex_extract(expr, pattern) -%}
     nullif(regexp_extract({{ expr }}, '{{ pattern }}', 1), '')
 {%- endmacro %}
+
+{#- Spark's regexp_extract gives '' rather than NULL when there is no match. -#}
+{% macro spark__regex_extract(expr, pattern) -%}
+    nullif(regexp_extract({{ expr }}, '{{ pattern }}', 1), '')
+{%- endmacro %}

@@ -14,3 +14,6 @@
 {% endmacro %}
 
 {% macro default__type_double() %}double precision{% endmacro %}
+
+{#- Spark has no DOUBLE PRECISION spelling. -#}
+{% macro spark__type_double() %}double{% endmacro %}

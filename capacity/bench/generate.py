@@ -1,0 +1,69 @@
+"""``capacity generate``: write a scale's data to the chosen engines in one pass.
+
+The batches are generated once and handed to every writer, so DuckDB and PostgreSQL
+hold exactly the same rows and the (Python-bound) generation is paid once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from capacity.bench.generator import TABLE_ORDER, generate_batches
+from capacity.bench.loaders import AppTableWriter, DuckDBWriter, PostgresWriter
+from capacity.bench.progress import Progress, say
+from capacity.bench.scenario import BenchSettings
+from capacity.settings import postgres_conninfo
+
+
+@dataclass(frozen=True)
+class GeneratedData:
+    """What one generation wrote: the counts the benchmark's rates are based on."""
+
+    workspaces: int
+    slot_entries: int
+    rows: dict[str, int]
+    seconds: float
+
+
+def make_writer(engine: str, settings: BenchSettings) -> AppTableWriter:
+    if engine == "duckdb":
+        remove_duckdb_file(settings)
+        return DuckDBWriter(settings.duckdb_file, settings.app_schema, settings.work_dir)
+    if engine == "postgres":
+        return PostgresWriter(postgres_conninfo(), settings.app_schema)
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def remove_duckdb_file(settings: BenchSettings) -> None:
+    settings.duckdb_file.unlink(missing_ok=True)
+    settings.duckdb_file.with_name(settings.duckdb_file.name + ".wal").unlink(missing_ok=True)
+
+
+def generate(workspaces: int, engines: Sequence[str], settings: BenchSettings) -> GeneratedData:
+    """Generate ``workspaces`` workspaces into the app tables of every engine given."""
+    started = time.perf_counter()
+    writers = [make_writer(engine, settings) for engine in engines]
+    rows = dict.fromkeys(TABLE_ORDER, 0)
+    slot_entries = 0
+    try:
+        for writer in writers:
+            writer.create()
+        progress = Progress(f"generate {'+'.join(engines)}", workspaces, "workspaces")
+        for batch in generate_batches(
+            workspaces, seed=settings.seed, batch_size=settings.batch_size
+        ):
+            for writer in writers:
+                writer.write(batch)
+            slot_entries += batch.slot_entries
+            for table in TABLE_ORDER:
+                rows[table] += len(batch.rows[table])
+            progress.advance(batch.workspaces, f"{slot_entries:,} slot entries")
+        for writer in writers:
+            say(f"generate: finishing {writer.engine} (checkpoint / vacuum analyze)")
+            writer.finish()
+    finally:
+        for writer in writers:
+            writer.close()
+    return GeneratedData(workspaces, slot_entries, rows, time.perf_counter() - started)

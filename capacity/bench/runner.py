@@ -1,0 +1,249 @@
+"""The benchmark: per scale, generate; per engine, time dbt, the floor and the naive loop.
+
+Every timed step is a child process (dbt, or :mod:`capacity.bench.worker`), measured
+by :func:`capacity.bench.measure.run_measured`. The three approaches' figures are
+compared before anything is reported: a disagreement stops the benchmark.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from capacity.app_schema import quote_ident
+from capacity.bench.dbt_bench import DbtBench, DbtTiming
+from capacity.bench.figures import check_agree, read_figures
+from capacity.bench.generate import GeneratedData, generate, remove_duckdb_file
+from capacity.bench.measure import Measured, run_measured
+from capacity.bench.progress import say
+from capacity.bench.scenario import BenchSettings
+from capacity.settings import PROJECT_DIR, postgres_conninfo
+
+TARGET_RATIO = {"duckdb": 1.5, "postgres": 2.0}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One measured approach: the process's wall time and peak RSS, and the time of the
+    work itself (dbt's nodes, the query, the loop), which the rates and ratios use."""
+
+    name: str
+    wall_seconds: float
+    work_seconds: float
+    peak_rss_bytes: int
+    note: str = ""
+
+    @classmethod
+    def from_dbt(cls, name: str, timing: DbtTiming) -> Step:
+        return cls(
+            name,
+            timing.process.seconds,
+            timing.nodes_seconds,
+            timing.process.peak_rss_bytes,
+            f"{timing.model_count} models, {timing.test_count} tests; parse: {timing.parse}",
+        )
+
+    @classmethod
+    def from_worker(cls, name: str, process: Measured, seconds: float) -> Step:
+        return cls(name, process.seconds, seconds, process.peak_rss_bytes)
+
+
+@dataclass
+class EngineResult:
+    """One engine at one scale."""
+
+    workspaces: int
+    engine: str
+    slot_entries: int
+    appointments: int
+    steps: dict[str, Step] = field(default_factory=dict)
+
+    def ratio(self, numerator: str, denominator: str, *, wall: bool = False) -> float:
+        top, bottom = self.steps[numerator], self.steps[denominator]
+        if wall:
+            return top.wall_seconds / bottom.wall_seconds
+        return top.work_seconds / bottom.work_seconds
+
+
+@dataclass
+class StartupResult:
+    """dbt's own cost on one engine: a parse from scratch, and a partial (no-op) one."""
+
+    engine: str
+    full_parse: Step
+    partial_parse: Step
+
+
+@dataclass
+class BenchResult:
+    command: str
+    settings: dict[str, Any]
+    generation: list[dict[str, Any]] = field(default_factory=list)
+    startup: list[StartupResult] = field(default_factory=list)
+    results: list[EngineResult] = field(default_factory=list)
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    started_at: str = ""
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _worker(
+    task: str, engine: str, settings: BenchSettings, workspaces: int
+) -> tuple[Measured, Path]:
+    out = settings.work_dir / f"{engine}-{task}.json"
+    argv = [
+        sys.executable,
+        "-m",
+        "capacity.bench.worker",
+        task,
+        "--engine",
+        engine,
+        "--data-dir",
+        str(settings.data_dir),
+        "--app-schema",
+        settings.app_schema,
+        "--models-schema",
+        settings.pg_models_schema,
+        "--workspaces",
+        str(workspaces),
+        "--out",
+        str(out),
+    ]
+    process = run_measured(
+        argv, cwd=PROJECT_DIR, output_path=settings.work_dir / f"{engine}-{task}.out"
+    )
+    return process, out
+
+
+def measure_startup(engine: str, settings: BenchSettings) -> StartupResult:
+    """dbt parse from scratch, then again (partial parsing: the start-up every command pays)."""
+    dbt = DbtBench(engine, settings)
+    dbt.forget_parse_state()
+    say(f"{engine}: dbt parse from scratch")
+    full = dbt.parse()
+    say(f"{engine}: dbt parse again (partial parsing)")
+    partial = dbt.parse()
+    return StartupResult(
+        engine,
+        Step(
+            "dbt parse (full)", full.process.seconds, 0.0, full.process.peak_rss_bytes, full.parse
+        ),
+        Step(
+            "dbt parse (partial)",
+            partial.process.seconds,
+            0.0,
+            partial.process.peak_rss_bytes,
+            partial.parse,
+        ),
+    )
+
+
+def bench_engine(
+    engine: str,
+    data: GeneratedData,
+    settings: BenchSettings,
+    *,
+    with_build: bool = True,
+) -> EngineResult:
+    """Time dbt run (and build), the floor and the naive loop; check they all agree."""
+    result = EngineResult(
+        data.workspaces, engine, data.slot_entries, data.rows.get("Appointment", 0)
+    )
+    dbt = DbtBench(engine, settings)
+    say(f"{engine} @ {data.workspaces:,}: dbt run (the capacity models)")
+    result.steps["dbt run"] = Step.from_dbt("dbt run", dbt.run())
+    figures = {}
+    _, mart_out = _worker("mart", engine, settings, data.workspaces)
+    figures["dbt run"] = read_figures(mart_out)[0]
+    if with_build:
+        say(f"{engine} @ {data.workspaces:,}: dbt build (models, unit tests and data tests)")
+        result.steps["dbt build"] = Step.from_dbt("dbt build", dbt.build())
+        _, mart_out = _worker("mart", engine, settings, data.workspaces)
+        figures["dbt build"] = read_figures(mart_out)[0]
+    say(f"{engine} @ {data.workspaces:,}: hand-written query")
+    process, out = _worker("floor", engine, settings, data.workspaces)
+    figures["hand-written SQL"], meta = read_figures(out)
+    result.steps["hand-written SQL"] = Step.from_worker(
+        "hand-written SQL", process, meta["seconds"]
+    )
+    say(f"{engine} @ {data.workspaces:,}: naive Python loop")
+    process, out = _worker("naive", engine, settings, data.workspaces)
+    figures["naive Python"], meta = read_figures(out)
+    result.steps["naive Python"] = Step.from_worker("naive Python", process, meta["seconds"])
+    check_agree(figures)  # raises FiguresDiffer: no time is reported for wrong figures
+    say(
+        f"{engine} @ {data.workspaces:,}: figures agree for all {len(figures['dbt run']):,} "
+        f"workspaces ({', '.join(figures)})"
+    )
+    return result
+
+
+def drop_generated_data(engines: Sequence[str], settings: BenchSettings) -> None:
+    """Remove what the benchmark created: the DuckDB file, the PostgreSQL schemas."""
+    if "duckdb" in engines:
+        remove_duckdb_file(settings)
+    if "postgres" in engines:
+        import psycopg
+
+        with psycopg.connect(postgres_conninfo(), autocommit=True) as connection:
+            for schema in (settings.pg_models_schema, settings.app_schema):
+                connection.execute(f"drop schema if exists {quote_ident(schema)} cascade")
+    shutil.rmtree(settings.work_dir, ignore_errors=True)
+
+
+def run_bench(
+    scales: Sequence[int],
+    engines: Sequence[str],
+    settings: BenchSettings,
+    *,
+    command: str,
+    with_build: bool = True,
+    keep_data: bool = False,
+) -> BenchResult:
+    """The whole benchmark; the generated data is removed at the end unless kept."""
+    bench = BenchResult(
+        command=command,
+        settings={
+            "seed": settings.seed,
+            "data_dir": str(settings.data_dir),
+            "app_schema": settings.app_schema,
+            "pg_models_schema": settings.pg_models_schema,
+        },
+        load_before=os.getloadavg(),
+        started_at=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    )
+    started = time.perf_counter()
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        for engine in engines:
+            # Parse state does not depend on the data: measured once, before any data exists.
+            bench.startup.append(measure_startup(engine, settings))
+        for workspaces in scales:
+            say(f"generating {workspaces:,} workspaces for {', '.join(engines)}")
+            data = generate(workspaces, engines, settings)
+            bench.generation.append(
+                {
+                    "workspaces": workspaces,
+                    "slot_entries": data.slot_entries,
+                    "rows": data.rows,
+                    "seconds": data.seconds,
+                }
+            )
+            for engine in engines:
+                bench.results.append(bench_engine(engine, data, settings, with_build=with_build))
+    finally:
+        if not keep_data:
+            say("removing the generated data")
+            drop_generated_data(engines, settings)
+    bench.load_after = os.getloadavg()
+    bench.seconds = time.perf_counter() - started
+    return bench

@@ -1,0 +1,191 @@
+"""``capacity generate`` and ``capacity bench``: performance at scale.
+
+``generate`` writes seeded SPEC §2 data for N workspaces to DuckDB and/or PostgreSQL;
+``bench`` generates each scale in turn and times, on each engine, the capacity models
+(dbt run and dbt build), a hand-written query and the app's old Python loop, checks
+that all three give the same figures, and prints (and optionally writes) the tables.
+The behaviour is documented in :mod:`capacity.bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from capacity.bench.figures import FiguresDiffer
+from capacity.bench.measure import CommandFailed
+from capacity.bench.scenario import (
+    APP_SCHEMA,
+    DEFAULT_DATA_DIR,
+    DEFAULT_SEED,
+    ENGINES,
+    PG_MODELS_SCHEMA,
+    SCALES,
+    BenchSettings,
+)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _positive_ints(text: str) -> list[int]:
+    try:
+        values = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
+    if not values or any(value < 1 for value in values):
+        raise argparse.ArgumentTypeError("give one or more positive numbers, comma-separated")
+    return values
+
+
+def _engines(text: str) -> list[str]:
+    values = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = sorted(set(values) - set(ENGINES))
+    if not values or unknown:
+        raise argparse.ArgumentTypeError(f"engines are {', '.join(ENGINES)}; got {text!r}")
+    return list(dict.fromkeys(values))
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engines",
+        type=_engines,
+        default=list(ENGINES),
+        help="comma-separated: duckdb, postgres (default: both)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="RNG seed (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="the DuckDB file, dbt's target/ and logs/, scratch files (default: output/bench)",
+    )
+    parser.add_argument(
+        "--app-schema",
+        default=APP_SCHEMA,
+        help="schema of the generated app tables (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--pg-models-schema",
+        default=PG_MODELS_SCHEMA,
+        help="PostgreSQL schema the models are built in (default: %(default)s)",
+    )
+
+
+def _settings(args: argparse.Namespace) -> BenchSettings:
+    return BenchSettings(
+        data_dir=args.data_dir.resolve(),
+        seed=args.seed,
+        app_schema=args.app_schema,
+        pg_models_schema=args.pg_models_schema,
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``generate`` and ``bench`` sub-commands to the ``capacity`` CLI."""
+    gen = subparsers.add_parser(
+        "generate",
+        help="write seeded app data for N workspaces to DuckDB and/or PostgreSQL",
+        description="Generate SPEC §2 app tables (streamed, one batch of workspaces at a "
+        "time) into a DuckDB file and/or a PostgreSQL schema (SPEC DDL, COPY).",
+    )
+    gen.add_argument("--workspaces", type=int, required=True, help="how many workspaces")
+    _add_common(gen)
+    gen.set_defaults(handler=handle_generate)
+
+    bench = subparsers.add_parser(
+        "bench",
+        help="time the capacity models against a hand-written query and the naive loop",
+        description="For each scale: generate the data, then on each engine time dbt run and "
+        "dbt build of the capacity models, the hand-written query and the naive Python loop, "
+        "and check that all give the same figures. The generated data is removed at the end.",
+    )
+    bench.add_argument(
+        "--scales",
+        type=_positive_ints,
+        default=list(SCALES),
+        help="comma-separated workspace counts (default: 100,1000,10000)",
+    )
+    _add_common(bench)
+    bench.add_argument(
+        "--write-markdown",
+        type=Path,
+        metavar="PATH",
+        help="replace the generated block of this Markdown file (e.g. BENCHMARKS.md)",
+    )
+    bench.add_argument("--no-build", action="store_true", help="skip dbt build (models with tests)")
+    bench.add_argument(
+        "--keep-data", action="store_true", help="keep the last scale's generated data"
+    )
+    bench.set_defaults(handler=handle_bench)
+
+
+def handle_generate(args: argparse.Namespace) -> int:
+    from capacity.bench.generate import generate
+
+    if args.workspaces < 1:
+        print("capacity generate: --workspaces must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    data = generate(args.workspaces, args.engines, _settings(args))
+    summary = {
+        "workspaces": data.workspaces,
+        "slot_entries": data.slot_entries,
+        "rows": data.rows,
+        "seconds": round(data.seconds, 1),
+        "engines": args.engines,
+        "app_schema": args.app_schema,
+    }
+    print(json.dumps(summary))
+    return EXIT_OK
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The canonical command that reproduces this run (what BENCHMARKS.md shows)."""
+    parts = [
+        "capacity bench",
+        f"--scales {','.join(str(scale) for scale in args.scales)}",
+        f"--engines {','.join(args.engines)}",
+    ]
+    if args.seed != DEFAULT_SEED:
+        parts.append(f"--seed {args.seed}")
+    if args.no_build:
+        parts.append("--no-build")
+    if args.write_markdown:
+        parts.append(f"--write-markdown {args.write_markdown}")
+    return " ".join(parts)
+
+
+def handle_bench(args: argparse.Namespace) -> int:
+    from capacity.bench.report import ratios_table, startup_table, steps_table
+    from capacity.bench.report import write_markdown as write_report
+    from capacity.bench.runner import run_bench
+
+    settings = _settings(args)
+    try:
+        result = run_bench(
+            args.scales,
+            args.engines,
+            settings,
+            command=_command_line(args),
+            with_build=not args.no_build,
+            keep_data=args.keep_data,
+        )
+    except FiguresDiffer as exc:
+        print(f"capacity bench: the approaches disagree, no time reported:\n{exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except CommandFailed as exc:
+        print(f"capacity bench: a measured step failed:\n{exc}", file=sys.stderr)
+        return EXIT_FAILED
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "results.json").write_text(json.dumps(result.as_dict(), indent=2))
+    tables = [*steps_table(result.results), "", *ratios_table(result.results), ""]
+    print("\n".join([*tables, *startup_table(result)]))
+    if args.write_markdown:
+        write_report(args.write_markdown, result)
+        print(f"wrote {args.write_markdown}", file=sys.stderr)
+    return EXIT_OK

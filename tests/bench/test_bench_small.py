@@ -1,0 +1,108 @@
+"""The benchmark at 100 workspaces: the three approaches give the same figures.
+
+Times are not checked (they depend on the machine); equality is: the dbt models, the
+hand-written query and the naive Python loop must agree workspace by workspace,
+source by source, or run_bench raises. `dbt build` is left out to keep this short:
+the integration tests run the unit and data tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from capacity.bench.figures import FiguresDiffer, check_agree
+from capacity.bench.generator import generate_batches
+from capacity.bench.naive import normalize_uri, parse_slot
+from capacity.bench.runner import BenchResult, run_bench
+from capacity.bench.scenario import AS_OF_ISO, BenchSettings
+from capacity.commands import DEMO_AS_OF
+
+WORKSPACES = 100
+
+
+def small_bench(engine: str, tmp_path: Path) -> BenchResult:
+    suffix = uuid.uuid4().hex[:8]
+    settings = BenchSettings(
+        data_dir=tmp_path / "bench",
+        app_schema=f"bench_test_app_{suffix}",
+        pg_models_schema=f"bench_test_models_{suffix}",
+    )
+    return run_bench([WORKSPACES], [engine], settings, command="test", with_build=False)
+
+
+def check_small_bench(result: BenchResult, engine: str) -> None:
+    (engine_result,) = result.results
+    assert engine_result.engine == engine
+    assert engine_result.workspaces == WORKSPACES
+    assert set(engine_result.steps) == {"dbt run", "hand-written SQL", "naive Python"}
+    assert engine_result.slot_entries > 150_000  # about 2,000 entries a workspace
+    # The timed dbt run re-used the parse of the start-up measurement.
+    assert "parse: partial" in engine_result.steps["dbt run"].note
+    assert result.startup[0].full_parse.note.startswith("full")
+
+
+def test_bench_agrees_on_duckdb(tmp_path: Path) -> None:
+    check_small_bench(small_bench("duckdb", tmp_path), "duckdb")
+
+
+@pytest.mark.postgres
+def test_bench_agrees_on_postgres(pg_conninfo: str, tmp_path: Path) -> None:
+    check_small_bench(small_bench("postgres", tmp_path), "postgres")
+
+
+def test_generator_is_deterministic_whatever_the_batch_size() -> None:
+    def rows(batch_size: int) -> list[tuple[object, ...]]:
+        collected = []
+        for batch in generate_batches(7, seed=3, batch_size=batch_size):
+            for table in sorted(batch.rows):
+                collected.extend(batch.rows[table])
+        return sorted(collected, key=repr)
+
+    assert rows(2) == rows(7)
+    assert rows(7) != sorted(
+        (row for b in generate_batches(7, seed=4) for t in b.rows.values() for row in t), key=repr
+    )
+
+
+def test_naive_parse_follows_the_macro_rules() -> None:
+    # The cases of the int_availability_slot_entries unit test.
+    valid = {
+        "2026-02-10T15:00:00.000Z": datetime(2026, 2, 10, 15),
+        "2026-02-10T10:00:00-05:00": datetime(2026, 2, 10, 15),
+        "2026-02-10T20:30+0530": datetime(2026, 2, 10, 15),
+        "2026-02-10T17:00:00.5+02": datetime(2026, 2, 10, 15),
+        "2024-02-29T00:00:00z": datetime(2024, 2, 29),
+    }
+    for text, expected in valid.items():
+        assert parse_slot(text) == expected, text
+    for text in (
+        None,
+        5,
+        "garbage",
+        "2026-02-10T15:00:00",
+        "2026-02-29T10:00:00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-02-10T24:00:00Z",
+        "2026-02-10T10:00:00+15:00",
+        "",
+    ):
+        assert parse_slot(text) is None, text
+    assert normalize_uri(" HTTPS://API.Calendly.com/event_types/Path-Case/ ") == (
+        "https://api.calendly.com/event_types/Path-Case"
+    )
+
+
+def test_figures_that_differ_are_reported() -> None:
+    same = {"ws": (1, 2, 3, 33.3, 1, 2, 3, 33.3, 0, None, None, None, 0)}
+    other = {"ws": (1, 2, 3, 33.3, 1, 2, 3, 33.3, 0, 0, 0, None, 0)}
+    check_agree({"a": same, "b": dict(same)})
+    with pytest.raises(FiguresDiffer, match="direct_book_available_slots: None != 0"):
+        check_agree({"a": same, "b": other})
+
+
+def test_the_benchmark_window_is_the_demo_one() -> None:
+    assert AS_OF_ISO == DEMO_AS_OF
