@@ -206,7 +206,8 @@ def _iso8601_valid(field: str) -> str:
     )
     valid = (
         f"{y} >= 1 and {mo} between 1 and 12 and {d} between 1 and {days} "
-        f"and {h} <= 23 and {mi} <= 59 and {s} <= 59 and {oh} <= 14 and {om} <= 59"
+        f"and {h} <= 23 and {mi} <= 59 and {s} <= 59 and {om} <= 59 "
+        f"and ({oh} < 14 or ({oh} = 14 and {om} = 0))"
     )
     return valid
 

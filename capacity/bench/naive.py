@@ -57,7 +57,7 @@ def parse_slot(text: object) -> datetime | None:
             sign_at = n - 3
         offset_hours = int(text[sign_at + 1 : sign_at + 3])
         offset_minutes = 0 if sign_at == n - 3 else int(text[n - 2 :])
-        if offset_hours > 14 or offset_minutes > 59:
+        if offset_minutes > 59 or (offset_hours, offset_minutes) > (14, 0):
             return None
         offset = (-1 if text[sign_at] == "-" else 1) * (offset_hours * 60 + offset_minutes)
     try:

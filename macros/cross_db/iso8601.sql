@@ -2,8 +2,8 @@
     Parse an ISO-8601 / RFC 3339 timestamp string with an offset into a UTC
     timestamp (without time zone). Anything else gives NULL, never an error:
     a wrong shape, an impossible date or time (2026-02-30, 25:00) or an offset
-    beyond ±14:00. Accepted: YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]] followed by
-    Z or ±HH[[:]MM]. A string without an offset is rejected: in a column of
+    beyond ±14:00 (±14:01 is rejected). Accepted:
+    YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]] followed by Z or ±HH[[:]MM]. A string without an offset is rejected: in a column of
     UTC slots its meaning would be a guess. Sub-second digits are dropped
     (slots start on whole seconds; Prisma stores milliseconds).
 
@@ -67,7 +67,7 @@
                     and {{ hour }} <= 23
                     and {{ minute }} <= 59
                     and {{ second }} <= 59
-                    and (case when {{ is_utc }} then 1 when {{ offset_hours }} <= 14 and {{ offset_minutes }} <= 59 then 1 else 0 end) = 1
+                    and (case when {{ is_utc }} then 1 when {{ offset_minutes }} > 59 then 0 when {{ offset_hours }} < 14 then 1 when {{ offset_hours }} = 14 and {{ offset_minutes }} = 0 then 1 else 0 end) = 1
                     then {{ dbt.dateadd('minute', '-1 * (' ~ utc_offset_minutes ~ ')', local_timestamp) }}
             end
     end
