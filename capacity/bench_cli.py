@@ -120,6 +120,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--no-build", action="store_true", help="skip dbt build (models with tests)")
     bench.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run dbt run and the hand-written query N times each, keep the best "
+        "(default: %(default)s)",
+    )
+    bench.add_argument(
         "--keep-data", action="store_true", help="keep the last scale's generated data"
     )
     bench.set_defaults(handler=handle_bench)
@@ -153,6 +161,8 @@ def _command_line(args: argparse.Namespace) -> str:
     ]
     if args.seed != DEFAULT_SEED:
         parts.append(f"--seed {args.seed}")
+    if args.repeat != 1:
+        parts.append(f"--repeat {args.repeat}")
     if args.no_build:
         parts.append("--no-build")
     if args.write_markdown:
@@ -165,6 +175,9 @@ def handle_bench(args: argparse.Namespace) -> int:
     from capacity.bench.report import write_markdown as write_report
     from capacity.bench.runner import run_bench
 
+    if args.repeat < 1:
+        print("capacity bench: --repeat must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     settings = _settings(args)
     try:
         result = run_bench(
@@ -174,6 +187,7 @@ def handle_bench(args: argparse.Namespace) -> int:
             command=_command_line(args),
             with_build=not args.no_build,
             keep_data=args.keep_data,
+            repeat=args.repeat,
         )
     except FiguresDiffer as exc:
         print(f"capacity bench: the approaches disagree, no time reported:\n{exc}", file=sys.stderr)

@@ -6,7 +6,7 @@ same figures (the runner checks it does):
 
 - slots: every ``slotsUtc`` element; valid when it is an ISO-8601 timestamp with an
   offset (``YYYY-MM-DD[Tt ]HH:MM[:SS[.f]]`` then ``Z`` or ``±HH[[:]MM]``, a real date,
-  hour ≤ 23, minute and second ≤ 59, offset hours ≤ 14 and minutes ≤ 59), converted
+  hour ≤ 23, minute and second ≤ 59, an offset of at most ±14:00), converted
   to UTC with sub-second digits dropped; counted once per instant per cache (a cache
   is one workspace and source) when it falls in ``[as_of, as_of + 30 days)``;
 - caches: source trimmed and upper-cased, DEFAULT and DIRECT_BOOK only; slotsUtc

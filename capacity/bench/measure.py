@@ -1,9 +1,11 @@
 """Run a command as a child process and measure it: wall time and the child's peak RSS.
 
-The peak comes from ``os.wait4``, the rusage of exactly that child (and of any
-grandchildren it waited for), so a measurement never includes this process's own
-memory or an earlier child's, which ``RUSAGE_CHILDREN`` would (it keeps the maximum
-over all children ever reaped).
+The peak is the child's own high-water mark (``VmHWM`` in ``/proc/<pid>/status``),
+read every 50 ms while it runs. Not ``ru_maxrss`` from ``wait4``/``RUSAGE_CHILDREN``:
+Linux carries a process's maximum RSS across ``fork`` and ``execve``, so every child of
+the benchmark would report at least the benchmark's own peak (which holds the data
+generator and an in-process DuckDB). ``VmHWM`` belongs to the address space the
+command's ``execve`` created, so it counts that command and nothing else.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+POLL_SECONDS = 0.05
+# A query plan gone wrong can spill tens of gigabytes (DuckDB writes its temp files
+# next to the database): stop the child before the disk, shared with others, is full.
+MIN_FREE_DISK_BYTES = 8 * 2**30
 
 
 @dataclass(frozen=True)
@@ -42,16 +49,38 @@ class CommandFailed(RuntimeError):
     """A measured command exited non-zero; the message carries the end of its output."""
 
 
-# A query plan gone wrong can spill tens of gigabytes (DuckDB writes its temp files
-# next to the database): stop the child before the disk, shared with others, is full.
-MIN_FREE_DISK_BYTES = 8 * 2**30
+def high_water_rss(pid: int) -> int | None:
+    """The peak resident set of a live process's address space, in bytes."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None  # exited (or a zombie, which has no address space left)
+    return None
 
 
-def _guard_disk(process: subprocess.Popen[bytes], path: Path, stop: threading.Event) -> None:
-    while not stop.wait(1.0):
-        if shutil.disk_usage(path).free < MIN_FREE_DISK_BYTES:
-            process.send_signal(signal.SIGTERM)
-            return
+class _Watcher(threading.Thread):
+    """Follows a child while it runs: its peak RSS, and the free space of a disk."""
+
+    def __init__(self, process: subprocess.Popen[bytes], disk: Path) -> None:
+        super().__init__(daemon=True)
+        self.process, self.disk = process, disk
+        self.peak = 0
+        self.stopped = threading.Event()
+        self.disk_full = False
+
+    def run(self) -> None:
+        while True:
+            peak = high_water_rss(self.process.pid)
+            if peak is not None:
+                self.peak = max(self.peak, peak)
+            if not self.disk_full and shutil.disk_usage(self.disk).free < MIN_FREE_DISK_BYTES:
+                self.disk_full = True
+                self.process.send_signal(signal.SIGTERM)
+            if self.stopped.wait(POLL_SECONDS):
+                return
 
 
 def run_measured(
@@ -76,25 +105,29 @@ def run_measured(
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-        stop = threading.Event()
-        guard = threading.Thread(
-            target=_guard_disk, args=(process, output_path.parent, stop), daemon=True
-        )
-        guard.start()
+        watcher = _Watcher(process, output_path.parent)
+        watcher.start()
         try:
-            _, status, usage = os.wait4(process.pid, 0)
+            # waitid with WNOWAIT: the child has exited but is not reaped yet, so the
+            # watcher's last look at /proc is not a look at a recycled pid.
+            os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+            seconds = time.perf_counter() - started
         finally:
-            stop.set()
-        seconds = time.perf_counter() - started
-    exit_code = os.waitstatus_to_exitcode(status)
-    process.returncode = exit_code  # reaped here: tell Popen so it does not wait again
+            watcher.stopped.set()
+            watcher.join()
+        exit_code = process.wait()
     measured = Measured(
         argv=tuple(argv),
         exit_code=exit_code,
         seconds=seconds,
-        peak_rss_bytes=usage.ru_maxrss * 1024,  # Linux reports KiB
+        peak_rss_bytes=watcher.peak,
         output_path=output_path,
     )
+    if watcher.disk_full:
+        raise CommandFailed(
+            f"{' '.join(argv[:3])} ... stopped: less than {MIN_FREE_DISK_BYTES // 2**30} GiB "
+            f"left on the disk of {output_path.parent}"
+        )
     if check and exit_code != 0:
         raise CommandFailed(
             f"{' '.join(argv[:3])} ... exited {exit_code}:\n{measured.output_tail()}"

@@ -90,8 +90,8 @@ def _rate(entries: int, step: Step) -> str:
 def steps_table(results: Iterable[EngineResult]) -> list[str]:
     lines = [
         "| workspaces | slot entries | engine | approach | wall s | work s | peak RSS MiB "
-        "| slot entries / s |",
-        "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |",
+        "| slot entries / s | work s of each run |",
+        "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for result in results:
         for name in STEP_ORDER:
@@ -101,7 +101,8 @@ def steps_table(results: Iterable[EngineResult]) -> list[str]:
             lines.append(
                 f"| {result.workspaces:,} | {result.slot_entries:,} | {result.engine} | {name} "
                 f"| {step.wall_seconds:.1f} | {step.work_seconds:.1f} "
-                f"| {_mib(step.peak_rss_bytes)} | {_rate(result.slot_entries, step)} |"
+                f"| {_mib(step.peak_rss_bytes)} | {_rate(result.slot_entries, step)} "
+                f"| {', '.join(f'{sample:.1f}' for sample in step.samples) or 'one run'} |"
             )
     return lines
 

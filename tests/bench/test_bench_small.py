@@ -76,6 +76,7 @@ def test_naive_parse_follows_the_macro_rules() -> None:
         "2026-02-10T20:30+0530": datetime(2026, 2, 10, 15),
         "2026-02-10T17:00:00.5+02": datetime(2026, 2, 10, 15),
         "2024-02-29T00:00:00z": datetime(2024, 2, 29),
+        "2026-02-11T05:00:00+14:00": datetime(2026, 2, 10, 15),
     }
     for text, expected in valid.items():
         assert parse_slot(text) == expected, text
@@ -88,6 +89,7 @@ def test_naive_parse_follows_the_macro_rules() -> None:
         "2026-13-01T00:00:00Z",
         "2026-02-10T24:00:00Z",
         "2026-02-10T10:00:00+15:00",
+        "2026-02-10T10:00:00+14:30",
         "",
     ):
         assert parse_slot(text) is None, text
