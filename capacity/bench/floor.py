@@ -17,7 +17,10 @@ same figures (the runner checks it does):
   scheme and host) against that provider's configured calendars, DEFAULT first;
   the rest are unattributed;
 - figures: SPEC §1 (NULL available/total/% without a cache row, NULL % for a total
-  of 0, the combined figure over the sources that have a cache row).
+  of 0, the combined figure over the sources that have a cache row);
+- quarantine: per source, the entries that are not valid timestamps (JSON null,
+  non-strings, garbage), and one for a slotsUtc that is not an array, as the mart's
+  ``*_invalid_slot_entries`` columns count them.
 
 The trick that makes both this query and the models fast: slot strings repeat across
 caches (the same quarter hours), so each distinct string is parsed once and the
@@ -54,6 +57,8 @@ FIGURE_COLUMNS = (
     "direct_book_total_slots",
     "direct_book_booked_pct",
     "unattributed_booked_slots",
+    "default_invalid_slot_entries",
+    "direct_book_invalid_slot_entries",
 )
 
 
@@ -93,7 +98,9 @@ select
         and direct_book_booked + direct_book_available > 0
         then {double} * direct_book_booked / (direct_book_booked + direct_book_available) end
         as direct_book_booked_pct,
-    unattributed as unattributed_booked_slots
+    unattributed as unattributed_booked_slots,
+    default_invalid as default_invalid_slot_entries,
+    direct_book_invalid as direct_book_invalid_slot_entries
 from (
     select
         *,
@@ -123,6 +130,8 @@ per_workspace as (
         coalesce(booked_counts.default_booked, 0) as default_booked,
         coalesce(booked_counts.direct_book_booked, 0) as direct_book_booked,
         coalesce(booked_counts.unattributed, 0) as unattributed,
+        coalesce(default_cache.invalid, 0) as default_invalid,
+        coalesce(direct_cache.invalid, 0) as direct_book_invalid,
         coalesce(
             settings.ghl_direct = settings.ghl_default
             or settings.calendly_direct = settings.calendly_default,
@@ -131,11 +140,11 @@ per_workspace as (
     from clients
     left join settings on settings.workspace_id = clients.id
     left join (
-        select workspace_id, true as has_cache, available from {available_cte}
+        select workspace_id, true as has_cache, available, invalid from {available_cte}
         where source = 'DEFAULT'
     ) as default_cache on default_cache.workspace_id = clients.id
     left join (
-        select workspace_id, true as has_cache, available from {available_cte}
+        select workspace_id, true as has_cache, available, invalid from {available_cte}
         where source = 'DIRECT_BOOK'
     ) as direct_cache on direct_cache.workspace_id = clients.id
     left join (
@@ -191,6 +200,10 @@ booked as (
 )"""
 
 
+def _in_window(column: str) -> str:
+    return f"{column} >= {_literal(WINDOW_START)} and {column} < {_literal(WINDOW_END)}"
+
+
 def _iso8601_valid(field: str) -> str:
     """The validity condition over the integer fields y, mo, d, h, mi, s, oh, om.
 
@@ -222,6 +235,7 @@ def postgres_floor_sql(app: str) -> str:
         f"from '{URI_PATH}'), '') end, '')"
     )
     valid = _iso8601_valid("f.{name}")
+    in_window = _in_window("parsed_texts.slot_at")
     # Regular expressions with capture groups are very slow on PostgreSQL: the shape is
     # checked with one match, then every field is read at its position, as the macro does.
     fields = ",\n                ".join(
@@ -245,7 +259,8 @@ caches as (
     select
         "clientId" as workspace_id,
         upper(trim("availabilitySource")) as source,
-        case when jsonb_typeof("slotsUtc") = 'array' then "slotsUtc" end as slots
+        case when jsonb_typeof("slotsUtc") = 'array' then "slotsUtc" end as slots,
+        coalesce(jsonb_typeof("slotsUtc") != 'array', false) as not_an_array
     from {app}."WorkspaceAvailabilityCache"
     where upper(trim("availabilitySource")) in ('DEFAULT', 'DIRECT_BOOK')
 ),
@@ -254,7 +269,7 @@ slot_texts as materialized (
     from caches
     cross join lateral jsonb_array_elements_text(caches.slots) as element (text)
 ),
-slots_in_window as materialized (
+parsed_texts as materialized (
     select text, slot_at
     from (
         select
@@ -284,18 +299,21 @@ slots_in_window as materialized (
             offset 0
         ) as f
     ) as parsed
-    where slot_at >= {_literal(WINDOW_START)} and slot_at < {_literal(WINDOW_END)}
 ),
 available as (
     select
         caches.workspace_id,
         caches.source,
-        (
-            select count(distinct slots_in_window.slot_at)
-            from jsonb_array_elements_text(caches.slots) as element (text)
-            inner join slots_in_window on slots_in_window.text = element.text
-        ) as available
+        counts.available,
+        counts.invalid + case when caches.not_an_array then 1 else 0 end as invalid
     from caches
+    cross join lateral (
+        select
+            count(distinct parsed_texts.slot_at) filter (where {in_window}) as available,
+            count(*) filter (where parsed_texts.slot_at is null) as invalid
+        from jsonb_array_elements_text(caches.slots) as element (text)
+        left join parsed_texts on parsed_texts.text = element.text
+    ) as counts
 ),
 {_booked_sql(app, normalize_uri).strip()},
 {_per_workspace_sql("available").strip()}
@@ -313,6 +331,7 @@ def duckdb_floor_sql(app: str) -> str:
         f"'{URI_PATH}', 1) end, '')"
     )
     valid = _iso8601_valid("{name}")
+    in_window = _in_window("parsed_texts.slot_at")
     names = "['y', 'mo', 'd', 'h', 'mi', 's', 'z', 'sign', 'oh', 'om']"
     return f"""
 with
@@ -322,14 +341,15 @@ caches as (
         row_number() over () as cache_number,
         "clientId" as workspace_id,
         upper(trim("availabilitySource")) as source,
-        case when json_type("slotsUtc") = 'ARRAY' then "slotsUtc" end as slots
+        case when json_type("slotsUtc") = 'ARRAY' then "slotsUtc" end as slots,
+        coalesce(json_type("slotsUtc") != 'ARRAY', false) as not_an_array
     from {app}."WorkspaceAvailabilityCache"
     where upper(trim("availabilitySource")) in ('DEFAULT', 'DIRECT_BOOK')
 ),
 entries as materialized (
     select cache_number, unnest(json_extract_string(slots, '$[*]')) as text from caches
 ),
-slots_in_window as materialized (
+parsed_texts as materialized (
     select text, slot_at
     from (
         select
@@ -353,18 +373,25 @@ slots_in_window as materialized (
             )
         )
     )
-    where slot_at >= {_literal(WINDOW_START)} and slot_at < {_literal(WINDOW_END)}
 ),
-in_window_counts as (
-    select entries.cache_number, list_unique(list(slots_in_window.slot_at)) as available
+cache_counts as (
+    select
+        entries.cache_number,
+        list_unique(list(parsed_texts.slot_at) filter (where {in_window})) as available,
+        count(*) filter (where parsed_texts.slot_at is null) as invalid
     from entries
-    inner join slots_in_window on slots_in_window.text = entries.text
+    left join parsed_texts on parsed_texts.text = entries.text
     group by entries.cache_number
 ),
 available as (
-    select caches.workspace_id, caches.source, coalesce(in_window_counts.available, 0) as available
+    select
+        caches.workspace_id,
+        caches.source,
+        coalesce(cache_counts.available, 0) as available,
+        coalesce(cache_counts.invalid, 0) + case when caches.not_an_array then 1 else 0 end
+            as invalid
     from caches
-    left join in_window_counts on in_window_counts.cache_number = caches.cache_number
+    left join cache_counts on cache_counts.cache_number = caches.cache_number
 ),
 {_booked_sql(app, normalize_uri).strip()},
 {_per_workspace_sql("available").strip()}

@@ -85,19 +85,24 @@ def normalize_uri(value: str | None) -> str | None:
     return trimmed or None
 
 
-def count_available(slots_json: str | None) -> int:
-    """Distinct valid instants of one cache inside the window."""
+def count_cache(slots_json: str | None) -> tuple[int, int]:
+    """One cache's distinct valid instants inside the window, and its quarantined
+    entries (every element that is not a valid timestamp; a slotsUtc that is not an
+    array is one)."""
     if slots_json is None:
-        return 0
+        return 0, 0
     entries = json.loads(slots_json)
     if not isinstance(entries, list):
-        return 0
+        return 0, 1
     instants = set()
+    invalid = 0
     for entry in entries:
         instant = parse_slot(entry)
-        if instant is not None and WINDOW_START <= instant < WINDOW_END:
+        if instant is None:
+            invalid += 1
+        elif WINDOW_START <= instant < WINDOW_END:
             instants.add(instant)
-    return len(instants)
+    return len(instants), invalid
 
 
 def attribute(
@@ -133,8 +138,12 @@ def figures_for(
     and counts in the combined figure only where DEFAULT cannot)."""
     has_default, has_direct = "DEFAULT" in caches, "DIRECT_BOOK" in caches
     default_booked, direct_booked = booked.get("DEFAULT", 0), booked.get("DIRECT_BOOK", 0)
-    default_available = count_available(caches["DEFAULT"]) if has_default else None
-    direct_available = count_available(caches["DIRECT_BOOK"]) if has_direct else None
+    default_available, default_invalid = (
+        count_cache(caches["DEFAULT"]) if has_default else (None, 0)
+    )
+    direct_available, direct_invalid = (
+        count_cache(caches["DIRECT_BOOK"]) if has_direct else (None, 0)
+    )
 
     def figures(
         source_booked: int, available: int | None, own_pct: bool = True
@@ -158,6 +167,8 @@ def figures_for(
         *figures(default_booked, default_available),
         *figures(direct_booked, direct_available, own_pct=not shares),
         booked.get(None, 0),
+        default_invalid,
+        direct_invalid,
     )
 
 

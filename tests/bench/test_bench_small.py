@@ -8,6 +8,7 @@ the integration tests run the unit and data tests.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from capacity.bench.figures import FiguresDiffer, check_agree
 from capacity.bench.generator import generate_batches
-from capacity.bench.naive import normalize_uri, parse_slot
+from capacity.bench.naive import count_cache, normalize_uri, parse_slot
 from capacity.bench.runner import BenchResult, run_bench
 from capacity.bench.scenario import AS_OF_ISO, BenchSettings
 from capacity.commands import DEMO_AS_OF
@@ -99,11 +100,33 @@ def test_naive_parse_follows_the_macro_rules() -> None:
 
 
 def test_figures_that_differ_are_reported() -> None:
-    same = {"ws": (1, 2, 3, 33.3, 1, 2, 3, 33.3, 0, None, None, None, 0)}
-    other = {"ws": (1, 2, 3, 33.3, 1, 2, 3, 33.3, 0, 0, 0, None, 0)}
+    same = {"ws": (1, 2, 3, 33.3, 1, 2, 3, 33.3, 0, None, None, None, 0, 4, 0)}
+    other = {"ws": (1, 2, 3, 33.3, 1, 2, 3, 33.3, 0, 0, 0, None, 0, 4, 0)}
+    quarantined = {"ws": (1, 2, 3, 33.3, 1, 2, 3, 33.3, 0, None, None, None, 0, 3, 0)}
     check_agree({"a": same, "b": dict(same)})
     with pytest.raises(FiguresDiffer, match="direct_book_available_slots: None != 0"):
         check_agree({"a": same, "b": other})
+    with pytest.raises(FiguresDiffer, match="default_invalid_slot_entries: 4 != 3"):
+        check_agree({"a": same, "b": quarantined})
+
+
+def test_naive_counts_a_cache_as_the_models_do() -> None:
+    # two spellings of one instant count once; out of the window is not counted;
+    # JSON null, a number and garbage are quarantined; so is a value that is not an array
+    slots = [
+        "2026-03-03T15:00:00.000Z",
+        "2026-03-03T10:00:00-05:00",
+        "2026-03-02T08:59:59Z",
+        "2026-03-02T09:00:00Z",
+        None,
+        5,
+        "garbage",
+    ]
+    assert count_cache(json.dumps(slots)) == (2, 3)
+    assert count_cache('{"error": "not an array"}') == (0, 1)
+    assert count_cache("null") == (0, 1)
+    assert count_cache("[]") == (0, 0)
+    assert count_cache(None) == (0, 0)
 
 
 def test_the_benchmark_window_is_the_demo_one() -> None:

@@ -47,6 +47,7 @@ def test_postgres_mart_matches_hand_worked_expectations(postgres_demo: Warehouse
     [
         "workspace_capacity_30d",
         "workspace_capacity_30d_by_source",
+        "int_availability_caches_counted",
         "fct_available_slots",
         "fct_booked_appointments",
         "fct_invalid_slot_entries",
@@ -67,6 +68,59 @@ def test_duckdb_and_postgres_models_are_identical(
         )
 
     assert rows(duckdb_demo) == rows(postgres_demo)
+
+
+def check_cache_counts_match_the_facts(warehouse: Warehouse) -> None:
+    """int_availability_caches_counted gives, in one pass, the counts of the slots fact
+    (in-window rows) and of the quarantine: both ways must agree, cache by cache.
+
+    A pytest check, not a dbt singular test: such a test would read models from two
+    branches of the DAG (the marts no longer read the facts), and dbt's eager indirect
+    selection would run it, and fail, in a build that selects only one of them."""
+    counted, slots, invalid = (
+        warehouse.relation(model)
+        for model in (
+            "int_availability_caches_counted",
+            "fct_available_slots",
+            "fct_invalid_slot_entries",
+        )
+    )
+    with connect(warehouse) as connection:
+        rows = fetch_dicts(
+            connection,
+            f"""
+            select
+                counted.availability_cache_id,
+                counted.available_slots_in_window,
+                (
+                    select count(*) from {slots} as slots
+                    where slots.workspace_id = counted.workspace_id
+                        and slots.availability_source = counted.availability_source
+                        and slots.is_in_capacity_window
+                ) as fact_available_slots,
+                counted.invalid_slot_entries,
+                (
+                    select count(*) from {invalid} as invalid
+                    where invalid.availability_cache_id = counted.availability_cache_id
+                ) as fact_invalid_slot_entries
+            from {counted} as counted
+            order by counted.availability_cache_id
+            """,
+        )
+    assert len(rows) > 10
+    assert sum(row["invalid_slot_entries"] for row in rows) == 7  # the quarantine test's total
+    for row in rows:
+        assert row["available_slots_in_window"] == row["fact_available_slots"], row
+        assert row["invalid_slot_entries"] == row["fact_invalid_slot_entries"], row
+
+
+def test_duckdb_cache_counts_match_the_facts(duckdb_demo: Warehouse) -> None:
+    check_cache_counts_match_the_facts(duckdb_demo)
+
+
+@pytest.mark.postgres
+def test_postgres_cache_counts_match_the_facts(postgres_demo: Warehouse) -> None:
+    check_cache_counts_match_the_facts(postgres_demo)
 
 
 def test_invalid_slot_entries_are_quarantined_not_dropped(duckdb_demo: Warehouse) -> None:

@@ -10,36 +10,15 @@ workspace_sources as (
 
 ),
 
-available_slots as (
+cache_counts as (
 
-    select * from {{ ref('fct_available_slots') }}
+    select * from {{ ref('int_availability_caches_counted') }}
 
 ),
 
 booked_appointments as (
 
     select * from {{ ref('fct_booked_appointments') }}
-
-),
-
-invalid_slot_entries as (
-
-    select * from {{ ref('fct_invalid_slot_entries') }}
-
-),
-
-available_counts as (
-
-    select
-        workspace_id,
-        availability_source,
-        count(*) as available_slots
-
-    from available_slots
-    where is_in_capacity_window
-    group by
-        workspace_id,
-        availability_source
 
 ),
 
@@ -58,20 +37,6 @@ booked_counts as (
 
 ),
 
-invalid_counts as (
-
-    select
-        workspace_id,
-        availability_source,
-        count(*) as invalid_slot_entries
-
-    from invalid_slot_entries
-    group by
-        workspace_id,
-        availability_source
-
-),
-
 counted as (
 
     select
@@ -83,27 +48,21 @@ counted as (
         coalesce(booked_counts.booked_slots, 0) as booked_slots,
         -- without a cache row the free slots are unknown, not 0
         case
-            when workspace_sources.has_cache then coalesce(available_counts.available_slots, 0)
+            when workspace_sources.has_cache then cache_counts.available_slots_in_window
         end as available_slots,
         workspace_sources.cache_fetched_at,
         workspace_sources.cache_is_stale,
         workspace_sources.cache_last_error,
         workspace_sources.cache_covers_window,
-        coalesce(invalid_counts.invalid_slot_entries, 0) as invalid_slot_entries
+        coalesce(cache_counts.invalid_slot_entries, 0) as invalid_slot_entries
 
     from workspace_sources
-    left join available_counts
-        on
-            workspace_sources.workspace_id = available_counts.workspace_id
-            and workspace_sources.availability_source = available_counts.availability_source
+    left join cache_counts
+        on workspace_sources.availability_cache_id = cache_counts.availability_cache_id
     left join booked_counts
         on
             workspace_sources.workspace_id = booked_counts.workspace_id
             and workspace_sources.availability_source = booked_counts.availability_source
-    left join invalid_counts
-        on
-            workspace_sources.workspace_id = invalid_counts.workspace_id
-            and workspace_sources.availability_source = invalid_counts.availability_source
 
 ),
 

@@ -1,0 +1,58 @@
+{#-
+    One row per cache: its distinct free slot starts inside the window and its
+    invalid entries, the two figures workspace_capacity_30d_by_source needs.
+
+    The same counts as fct_available_slots (in-window rows) and
+    fct_invalid_slot_entries give, in one pass over the entries instead of
+    one pass each, and deduplicated within each cache instead of across every
+    valid slot of every cache (tests/integration checks that both ways agree).
+-#}
+with
+
+caches as (
+
+    select * from {{ ref('stg_app__workspace_availability_caches') }}
+
+),
+
+slot_entries as (
+
+    select * from {{ ref('int_availability_slot_entries') }}
+
+),
+
+entry_counts as (
+
+    select
+        availability_cache_id,
+        {{ count_distinct(
+            'case when slot_start_at >= ' ~ capacity_window_start()
+            ~ ' and slot_start_at < ' ~ capacity_window_end() ~ ' then slot_start_at end'
+        ) }} as available_slots_in_window,
+        -- slot_start_at is NULL exactly when the entry is invalid
+        count(*) - count(slot_start_at) as invalid_entries
+
+    from slot_entries
+    group by availability_cache_id
+
+),
+
+final as (
+
+    select
+        caches.availability_cache_id,
+        caches.workspace_id,
+        caches.availability_source,
+        coalesce(entry_counts.available_slots_in_window, 0) as available_slots_in_window,
+        -- a slotsUtc that is not an array is one quarantined value (fct_invalid_slot_entries)
+        coalesce(entry_counts.invalid_entries, 0)
+        + case when {{ json_value_type('caches.slots_json') }} != 'array' then 1 else 0 end
+            as invalid_slot_entries
+
+    from caches
+    left join entry_counts
+        on caches.availability_cache_id = entry_counts.availability_cache_id
+
+)
+
+select * from final
