@@ -235,7 +235,7 @@ def postgres_floor_sql(app: str) -> str:
         f"from '{URI_PATH}'), '') end, '')"
     )
     valid = _iso8601_valid("f.{name}")
-    in_window = _in_window("parsed_texts.slot_at")
+    in_window = _in_window("valid_texts.slot_at")
     # Regular expressions with capture groups are very slow on PostgreSQL: the shape is
     # checked with one match, then every field is read at its position, as the macro does.
     fields = ",\n                ".join(
@@ -269,7 +269,7 @@ slot_texts as materialized (
     from caches
     cross join lateral jsonb_array_elements_text(caches.slots) as element (text)
 ),
-parsed_texts as materialized (
+valid_texts as materialized (
     select text, slot_at
     from (
         select
@@ -299,20 +299,27 @@ parsed_texts as materialized (
             offset 0
         ) as f
     ) as parsed
+    -- Every valid text (the bounds only exclude NULL), written as a range so that the
+    -- planner expects few rows and hashes this side once for all caches, not each
+    -- cache's elements once per cache (with a scan of every text each time).
+    where slot_at between timestamp '-infinity' and timestamp 'infinity'
 ),
 available as (
+    -- An inner join to the valid texts; the invalid entries are the array's length
+    -- minus its valid ones.
     select
         caches.workspace_id,
         caches.source,
         counts.available,
-        counts.invalid + case when caches.not_an_array then 1 else 0 end as invalid
+        coalesce(jsonb_array_length(caches.slots), 0) - counts.valid
+        + case when caches.not_an_array then 1 else 0 end as invalid
     from caches
     cross join lateral (
         select
-            count(distinct parsed_texts.slot_at) filter (where {in_window}) as available,
-            count(*) filter (where parsed_texts.slot_at is null) as invalid
+            count(distinct valid_texts.slot_at) filter (where {in_window}) as available,
+            count(*) as valid
         from jsonb_array_elements_text(caches.slots) as element (text)
-        left join parsed_texts on parsed_texts.text = element.text
+        inner join valid_texts on valid_texts.text = element.text
     ) as counts
 ),
 {_booked_sql(app, normalize_uri).strip()},

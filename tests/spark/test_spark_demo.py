@@ -95,8 +95,8 @@ with cases as (
 select
     cases.case_id, {{ json_value_type('cases.json_value') }} as value_type,
     entry.element_index, entry.element_type, entry.element_text
-from cases
-{{ unnest_json_array('cases.json_value', 'entry') }}
+from ({{ json_array_element_rows('cases', 'json_value', ['case_id']) }}) as entry
+inner join cases on entry.case_id = cases.case_id
 union all
 select case_id, {{ json_value_type('json_value') }}, null, null, null
 from cases

@@ -10,24 +10,32 @@
 -#}
 with
 
--- No import CTE for the caches, and one unnest only: DuckDB (2.0) materialises a
--- CTE, or a subplan it finds twice, and a lateral unnest over a materialised one is
--- decorrelated into a join on the whole JSON value (minutes, and tens of gigabytes
--- of spill, instead of seconds). `entries` is read twice below: DuckDB materialises
--- it (cheap); PostgreSQL is told not to (its tuplestore of every entry would spill
--- to disk, and compute the element type, which it only needs for invalid entries).
+caches as (
+
+    select * from {{ ref('stg_app__workspace_availability_caches') }}
+
+),
+
+-- `entries` is read twice below: DuckDB materialises it (cheap); PostgreSQL is told
+-- not to (its tuplestore of every entry would spill to disk, and compute the
+-- element type, which it only needs for invalid entries).
 entries as {% if target.type == 'postgres' %}not materialized {% endif %}(
 
     select
-        caches.availability_cache_id,
-        caches.workspace_id,
-        caches.availability_source,
-        slot_entry.element_index as entry_index,
-        slot_entry.element_type as entry_json_type,
-        slot_entry.element_text as entry_text
+        availability_cache_id,
+        workspace_id,
+        availability_source,
+        element_index as entry_index,
+        element_type as entry_json_type,
+        element_text as entry_text
 
-    from {{ ref('stg_app__workspace_availability_caches') }} as caches
-    {{ unnest_json_array('caches.slots_json', 'slot_entry') }}
+    from (
+        {{ json_array_element_rows(
+            'caches',
+            'slots_json',
+            ['availability_cache_id', 'workspace_id', 'availability_source'],
+        ) }}
+    ) as slot_entries
 
 ),
 
@@ -85,7 +93,7 @@ final as (
         entry_text,
         slot_start_at,
         -- slot_start_at first: a valid entry (nearly all) never needs its JSON type,
-        -- which is the costly column on some engines (see unnest_json_array)
+        -- which is the costly column on some engines (see json_array_element_rows)
         case
             when slot_start_at is not null then null
             when entry_json_type = 'null' then 'json_null'
