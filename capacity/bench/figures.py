@@ -40,8 +40,15 @@ def normalise_row(values: Sequence[Any]) -> FigureRow:
 
 
 def figures_from_rows(rows: Iterable[Sequence[Any]]) -> Figures:
-    """Rows of (workspace_id, *FIGURE_COLUMNS) to Figures."""
-    return {str(row[0]): normalise_row(row[1:]) for row in rows}
+    """Rows of (workspace_id, *FIGURE_COLUMNS) to Figures; a workspace twice is an
+    error (a join that fanned out), not a row that silently replaces the other."""
+    figures: Figures = {}
+    for row in rows:
+        workspace = str(row[0])
+        if workspace in figures:
+            raise FiguresDiffer(f"{workspace}: more than one row of figures")
+        figures[workspace] = normalise_row(row[1:])
+    return figures
 
 
 def _same(column: str, left: Any, right: Any) -> bool:

@@ -1,7 +1,9 @@
 """Run a command as a child process and measure it: wall time and the child's peak RSS.
 
 The peak is the child's own high-water mark (``VmHWM`` in ``/proc/<pid>/status``),
-read every 50 ms while it runs. Not ``ru_maxrss`` from ``wait4``/``RUSAGE_CHILDREN``:
+read every 50 ms while it runs (growth in a child's last 50 ms, or all of a child that
+lives less than that, is not seen: the commands measured here run for seconds).
+Not ``ru_maxrss`` from ``wait4``/``RUSAGE_CHILDREN``:
 Linux carries a process's maximum RSS across ``fork`` and ``execve``, so every child of
 the benchmark would report at least the benchmark's own peak (which holds the data
 generator and an in-process DuckDB). ``VmHWM`` belongs to the address space the
@@ -112,6 +114,9 @@ def run_measured(
             # watcher's last look at /proc is not a look at a recycled pid.
             os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
             seconds = time.perf_counter() - started
+        except BaseException:  # interrupted: do not leave the child running
+            process.kill()
+            raise
         finally:
             watcher.stopped.set()
             watcher.join()

@@ -11,11 +11,12 @@
 {%- endmacro %}
 
 {#-
-    DuckDB: a list per group, deduplicated in memory. count(distinct) and a
-    GROUP BY on (group, value) both build one hash table over every pair:
-    about 4 s for 12.7 million in-window slots of 18,000 caches (DuckDB 2.0,
-    2 cores), against 2 s for the lists, which are small (one cache's slots).
+    DuckDB: a list per group of the non-NULL values, deduplicated in memory.
+    count(distinct) and a GROUP BY on (group, value) both build one hash
+    table over every pair: about 4 s for 12.7 million in-window slots of
+    18,000 caches (DuckDB 2.0, 2 cores), against 2 s for the lists, which
+    are small (one cache's slots).
 -#}
 {% macro duckdb__count_distinct(expr) -%}
-    cast(list_unique(list({{ expr }})) as bigint)
+    cast(coalesce(list_unique(list({{ expr }}) filter (where {{ expr }} is not null)), 0) as bigint)
 {%- endmacro %}

@@ -99,7 +99,8 @@
     element_index (0-based), element_type (as json_value_type) and
     element_text (a string element unquoted, any other element as JSON text,
     JSON null as NULL). A value that is not an array yields no rows: callers
-    report such values through json_value_type.
+    report such values through json_value_type. The carried columns must not
+    include json_column nor be named like the three element columns.
 
     A whole SELECT rather than a join clause, because the fastest form differs
     in shape: a lateral join on PostgreSQL, a select-list UNNEST on DuckDB, a

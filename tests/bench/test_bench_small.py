@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from capacity.bench.figures import FiguresDiffer, check_agree
+from capacity.bench.figures import FiguresDiffer, check_agree, figures_from_rows
 from capacity.bench.generator import generate_batches
 from capacity.bench.naive import count_cache, normalize_uri, parse_slot
 from capacity.bench.runner import BenchResult, run_bench
@@ -108,6 +108,13 @@ def test_figures_that_differ_are_reported() -> None:
         check_agree({"a": same, "b": other})
     with pytest.raises(FiguresDiffer, match="default_invalid_slot_entries: 4 != 3"):
         check_agree({"a": same, "b": quarantined})
+
+
+def test_a_workspace_with_two_rows_of_figures_is_an_error() -> None:
+    row = ("ws", 1, 2, 3, 33.3, 1, 2, 3, 33.3, 0, None, None, None, 0, 4, 0)
+    assert figures_from_rows([row]) == {"ws": row[1:]}
+    with pytest.raises(FiguresDiffer, match="ws: more than one row of figures"):
+        figures_from_rows([row, row])
 
 
 def test_naive_counts_a_cache_as_the_models_do() -> None:

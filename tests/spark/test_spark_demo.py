@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from expected_demo_mart import EXPECTED_MART
+from json_macro_cases import JSON_VALUES, check_json_cases, json_cases
 from spark_support import SparkDemo
 
 from capacity import dbt_runner
@@ -73,52 +74,6 @@ def test_spark_run_fetches_nothing_and_leaves_the_checkout_clean(spark_demo: Spa
         assert not (PROJECT_DIR / litter).exists(), litter
 
 
-# The JSON cases of SPEC §3, as elements and as whole values, through the project's macros.
-JSON_VALUES = {
-    1: '[null, 5, {"a": 1}, "garbage", "2026-02-10T15:00:00Z", true, [1], 1.5, ""]',
-    2: "null",
-    3: '{"not": ["an array"]}',
-    4: '"2026-02-10T15:00:00Z"',
-    5: "1772470800",
-    6: "false",
-    7: "[]",
-    8: None,
-}
-JSON_SQL = """
-with cases as (
-    {%- for case_id, value in cases.items() %}
-    select {{ case_id }} as case_id, cast({{ "'" ~ value ~ "'" if value is not none else 'null' }}
-        as {{ type_json() }}) as json_value
-    {{- " union all" if not loop.last }}
-    {%- endfor %}
-)
-select
-    cases.case_id, {{ json_value_type('cases.json_value') }} as value_type,
-    entry.element_index, entry.element_type, entry.element_text
-from ({{ json_array_element_rows('cases', 'json_value', ['case_id']) }}) as entry
-inner join cases on entry.case_id = cases.case_id
-union all
-select case_id, {{ json_value_type('json_value') }}, null, null, null
-from cases
-"""
-
-
-def json_cases(target: str, values: dict[int, str | None]) -> list[tuple[Any, ...]]:
-    sql = "{% set cases = " + repr(values) + " %}" + JSON_SQL
-    result = dbt_runner.run_dbt(["show", "--inline", sql, "--limit", "100"], target=target)
-    table = result.result.results[0].agate_table
-    return sorted(
-        (
-            tuple(
-                int(v) if k in ("case_id", "element_index") and v is not None else v
-                for k, v in zip(table.column_names, row, strict=True)
-            )
-            for row in table.rows
-        ),
-        key=repr,
-    )
-
-
 def test_json_macros_agree_with_duckdb(
     spark_demo: SparkDemo,
     duckdb_demo: Warehouse,
@@ -133,20 +88,7 @@ def test_json_macros_agree_with_duckdb(
     monkeypatch.setenv("CAPACITY_DUCKDB_PATH", duckdb_demo.dsn)
     on_duckdb = json_cases("dev", JSON_VALUES)
     assert on_spark == on_duckdb
-    assert (1, "array", 0, "null", None) in on_spark
-    assert (1, "array", 1, "number", "5") in on_spark
-    assert (1, "array", 2, "object", '{"a":1}') in on_spark
-    assert (1, "array", 3, "string", "garbage") in on_spark
-    assert {row[0]: row[1] for row in on_spark if row[2] is None} == {
-        1: "array",
-        2: "null",
-        3: "object",
-        4: "string",
-        5: "number",
-        6: "boolean",
-        7: "array",
-        8: None,
-    }
+    check_json_cases(on_spark)
 
 
 def test_text_that_is_not_json_is_reported_not_lost_on_spark(

@@ -21,18 +21,28 @@ slot_entries as (
 
 ),
 
+windowed_entries as (
+
+    select
+        availability_cache_id,
+        slot_start_at,
+        slot_start_at >= {{ capacity_window_start() }}
+        and slot_start_at < {{ capacity_window_end() }} as is_in_capacity_window
+
+    from slot_entries
+
+),
+
 entry_counts as (
 
     select
         availability_cache_id,
-        {{ count_distinct(
-            'case when slot_start_at >= ' ~ capacity_window_start()
-            ~ ' and slot_start_at < ' ~ capacity_window_end() ~ ' then slot_start_at end'
-        ) }} as available_slots_in_window,
+        {{ count_distinct('case when is_in_capacity_window then slot_start_at end') }}
+            as available_slots_in_window,
         -- slot_start_at is NULL exactly when the entry is invalid
         count(*) - count(slot_start_at) as invalid_entries
 
-    from slot_entries
+    from windowed_entries
     group by availability_cache_id
 
 ),
@@ -43,6 +53,9 @@ final as (
         caches.availability_cache_id,
         caches.workspace_id,
         caches.availability_source,
+        -- the window these counts are for: the marts check it is theirs
+        {{ capacity_window_start() }} as window_start_at,
+        {{ capacity_window_end() }} as window_end_at,
         coalesce(entry_counts.available_slots_in_window, 0) as available_slots_in_window,
         -- a slotsUtc that is not an array is one quarantined value (fct_invalid_slot_entries)
         coalesce(entry_counts.invalid_entries, 0)

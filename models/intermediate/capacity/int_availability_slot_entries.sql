@@ -1,7 +1,8 @@
 {#-
     One row per element of every cache's slotsUtc array, parsed. Valid
     entries feed fct_available_slots; invalid ones fct_invalid_slot_entries,
-    so nothing is dropped unseen.
+    so nothing is dropped unseen; int_availability_caches_counted counts both
+    per cache for the marts.
 
     Each distinct string is parsed once and joined back: slot strings repeat
     across caches (the same quarter hours in a handful of spellings), so

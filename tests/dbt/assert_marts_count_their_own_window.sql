@@ -1,0 +1,43 @@
+{#-
+    workspace_capacity_30d_by_source takes its free-slot counts from
+    int_availability_caches_counted, a table of its own: both must have been
+    built for the same window (a model rebuilt alone, without the var
+    capacity_as_of, gets a window of its own run). Returns the sources whose
+    counts are for another window than their row says.
+-#}
+with
+
+cache_counts as (
+
+    select * from {{ ref('int_availability_caches_counted') }}
+
+),
+
+window_figures as (
+
+    select * from {{ ref('workspace_capacity_30d_by_source') }}
+
+),
+
+final as (
+
+    select
+        window_figures.workspace_id,
+        window_figures.availability_source,
+        window_figures.window_start_at,
+        cache_counts.window_start_at as counts_window_start_at,
+        window_figures.window_end_at,
+        cache_counts.window_end_at as counts_window_end_at
+
+    from window_figures
+    inner join cache_counts
+        on
+            window_figures.workspace_id = cache_counts.workspace_id
+            and window_figures.availability_source = cache_counts.availability_source
+    where
+        window_figures.window_start_at != cache_counts.window_start_at
+        or window_figures.window_end_at != cache_counts.window_end_at
+
+)
+
+select * from final
