@@ -39,7 +39,7 @@ entry_counts as (
         availability_cache_id,
         {{ count_distinct('case when is_in_capacity_window then slot_start_at end') }}
             as available_slots_in_window,
-        -- slot_start_at is NULL exactly when the entry is invalid
+        -- slot_start_at is NULL exactly when the entry (or a whole slotsUtc) is invalid
         count(*) - count(slot_start_at) as invalid_entries
 
     from windowed_entries
@@ -57,10 +57,7 @@ final as (
         {{ capacity_window_start() }} as window_start_at,
         {{ capacity_window_end() }} as window_end_at,
         coalesce(entry_counts.available_slots_in_window, 0) as available_slots_in_window,
-        -- a slotsUtc that is not an array is one quarantined value (fct_invalid_slot_entries)
-        coalesce(entry_counts.invalid_entries, 0)
-        + case when {{ json_value_type('caches.slots_json') }} != 'array' then 1 else 0 end
-            as invalid_slot_entries
+        coalesce(entry_counts.invalid_entries, 0) as invalid_slot_entries
 
     from caches
     left join entry_counts

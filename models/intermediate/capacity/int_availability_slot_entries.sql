@@ -1,8 +1,9 @@
 {#-
-    One row per element of every cache's slotsUtc array, parsed. Valid
-    entries feed fct_available_slots; invalid ones fct_invalid_slot_entries,
-    so nothing is dropped unseen; int_availability_caches_counted counts both
-    per cache for the marts.
+    One row per element of every cache's slotsUtc array, parsed, and one per
+    cache whose slotsUtc is not an array at all. Valid entries feed
+    fct_available_slots; invalid ones fct_invalid_slot_entries, so nothing is
+    dropped unseen; int_availability_caches_counted counts both per cache for
+    the marts.
 
     Each distinct string is parsed once and joined back: slot strings repeat
     across caches (the same quarter hours in a handful of spellings), so
@@ -11,7 +12,10 @@
 -#}
 with
 
-caches as (
+-- Read twice (the elements, and the values that are not arrays). DuckDB keeps it in
+-- memory, so the second read does not scan every slotsUtc again; PostgreSQL inlines it
+-- (a tuplestore of every slotsUtc would spill to disk).
+caches as {{ cte_hint({'duckdb': 'materialized', 'postgres': 'not materialized'}) }} (
 
     select * from {{ ref('stg_app__workspace_availability_caches') }}
 
@@ -20,7 +24,7 @@ caches as (
 -- `entries` is read twice below: DuckDB materialises it (cheap); PostgreSQL is told
 -- not to (its tuplestore of every entry would spill to disk, and compute the
 -- element type, which it only needs for invalid entries).
-entries as {% if target.type == 'postgres' %}not materialized {% endif %}(
+entries as {{ cte_hint({'postgres': 'not materialized'}) }} (
 
     select
         availability_cache_id,
@@ -83,9 +87,37 @@ parsed as (
 
 ),
 
+-- A slotsUtc that is not an array has no elements: it is one invalid entry of its own
+-- (entry_index NULL), so that every problem of a cache is a row of this model.
+whole_values as (
+
+    select
+        availability_cache_id,
+        workspace_id,
+        availability_source,
+        cast(null as {{ dbt.type_int() }}) as entry_index,
+        {{ json_value_type('slots_json') }} as entry_json_type,
+        cast(slots_json as {{ dbt.type_string() }}) as entry_text,
+        cast(null as {{ dbt.type_timestamp() }}) as slot_start_at
+
+    from caches
+    where {{ json_value_type('slots_json') }} != 'array'
+
+),
+
+unioned as (
+
+    select * from parsed
+    union all
+    select * from whole_values
+
+),
+
 final as (
 
     select
+        availability_cache_id || ':' || coalesce(cast(entry_index as {{ dbt.type_string() }}), 'value')
+            as slot_entry_id,
         availability_cache_id,
         workspace_id,
         availability_source,
@@ -97,12 +129,14 @@ final as (
         -- which is the costly column on some engines (see json_array_element_rows)
         case
             when slot_start_at is not null then null
+            when entry_index is null and entry_json_type = 'null' then 'slots_json_null'
+            when entry_index is null then 'slots_not_an_array'
             when entry_json_type = 'null' then 'json_null'
             when entry_json_type != 'string' then 'not_a_string'
             else 'not_an_iso8601_timestamp'
         end as invalid_reason
 
-    from parsed
+    from unioned
 
 )
 
