@@ -74,7 +74,14 @@ parsed as (
         entries.workspace_id,
         entries.availability_source,
         entries.entry_index,
-        entries.entry_json_type,
+        -- Only a string parses, so a valid entry's type is known without looking it
+        -- up; the CASE keeps the lookup (costly on PostgreSQL, where it re-reads the
+        -- array by position) to invalid entries even where the union below makes
+        -- the engine compute every output column.
+        case
+            when parsed_texts.slot_start_at is not null then 'string'
+            else entries.entry_json_type
+        end as entry_json_type,
         entries.entry_text,
         parsed_texts.slot_start_at
 
