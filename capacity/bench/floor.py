@@ -161,7 +161,7 @@ per_workspace as (
 
 def _booked_sql(app: str, normalize_uri: str) -> str:
     """Confirmed appointments in the window, attributed (engine-neutral but for the URI)."""
-    window = f'"startAt" >= {_literal(WINDOW_START)} and "startAt" < {_literal(WINDOW_END)}'
+    window = _in_window('"startAt"')
     return f"""
 settings as (
     select

@@ -74,6 +74,12 @@
     {{ timestamp_literal(window_end) }}
 {%- endmacro %}
 
+{#- True when the timestamp expression falls in the half-open window [start, end). -#}
+{% macro is_in_capacity_window(timestamp_expr) -%}
+    {{ timestamp_expr }} >= {{ capacity_window_start() }}
+    and {{ timestamp_expr }} < {{ capacity_window_end() }}
+{%- endmacro %}
+
 {#- The run's own start, when a row was recorded. -#}
 {% macro run_started_at_literal() -%}
     {{ timestamp_literal(run_started_at.replace(tzinfo=none)) }}

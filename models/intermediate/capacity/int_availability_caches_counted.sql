@@ -26,8 +26,7 @@ windowed_entries as (
     select
         availability_cache_id,
         slot_start_at,
-        slot_start_at >= {{ capacity_window_start() }}
-        and slot_start_at < {{ capacity_window_end() }} as is_in_capacity_window
+        {{ is_in_capacity_window('slot_start_at') }} as is_in_capacity_window
 
     from slot_entries
 

@@ -49,8 +49,7 @@ final as (
         slot_start_at,
         availability_cache_id,
         entry_count,
-        slot_start_at >= {{ capacity_window_start() }}
-        and slot_start_at < {{ capacity_window_end() }} as is_in_capacity_window
+        {{ is_in_capacity_window('slot_start_at') }} as is_in_capacity_window
 
     from deduplicated
 

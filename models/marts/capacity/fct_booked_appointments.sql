@@ -39,8 +39,7 @@ confirmed_in_window as (
     from appointments
     where
         appointment_status = 'CONFIRMED'
-        and start_at >= {{ capacity_window_start() }}
-        and start_at < {{ capacity_window_end() }}
+        and {{ is_in_capacity_window('start_at') }}
 
 ),
 
