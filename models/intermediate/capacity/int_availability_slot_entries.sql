@@ -5,10 +5,11 @@
     dropped unseen; int_availability_caches_counted counts both per cache for
     the marts.
 
-    Each distinct string is parsed once and joined back: slot strings repeat
-    across caches (the same quarter hours in a handful of spellings), so
-    10,000 workspaces' 19 million entries are some 13,000 distinct strings,
-    and the parse (a regular expression and a dozen casts) is what costs.
+    Each distinct element is turned into text and parsed once, then joined
+    back: slot strings repeat across caches (the same quarter hours in a
+    handful of spellings), so 10,000 workspaces' 19 million entries are some
+    13,000 distinct values, and the parse (a regular expression and a dozen
+    casts) is what costs.
 -#}
 with
 
@@ -32,7 +33,7 @@ entries as {{ cte_hint({'postgres': 'not materialized'}) }} (
         availability_source,
         element_index as entry_index,
         element_type as entry_json_type,
-        element_text as entry_text
+        element_raw as entry_raw
 
     from (
         {{ json_array_element_rows(
@@ -44,12 +45,12 @@ entries as {{ cte_hint({'postgres': 'not materialized'}) }} (
 
 ),
 
-distinct_texts as (
+distinct_raws as (
 
-    select distinct entry_text
+    select distinct entry_raw
 
     from entries
-    where entry_text is not null
+    where entry_raw is not null
     -- An optimisation fence: without it a filter on slot_start_at downstream is
     -- pushed below the DISTINCT and the parse runs once per entry, not per string
     -- (an OFFSET is a fence on PostgreSQL and DuckDB; the order does not matter).
@@ -57,13 +58,24 @@ distinct_texts as (
 
 ),
 
+raw_texts as (
+
+    select
+        entry_raw,
+        {{ json_element_text('entry_raw') }} as entry_text
+
+    from distinct_raws
+
+),
+
 parsed_texts as (
 
     select
+        entry_raw,
         entry_text,
         {{ parse_iso8601_utc('entry_text') }} as slot_start_at
 
-    from distinct_texts
+    from raw_texts
 
 ),
 
@@ -82,15 +94,15 @@ parsed as (
             when parsed_texts.slot_start_at is not null then 'string'
             else entries.entry_json_type
         end as entry_json_type,
-        entries.entry_text,
+        parsed_texts.entry_text,
         parsed_texts.slot_start_at
 
     from entries
-    -- On the text alone: only a string can parse (a number, boolean, object or
-    -- array's JSON text never has a timestamp's shape), so the element's type is
+    -- On the raw element alone: only a string can parse (a number, boolean, object
+    -- or array's JSON text never has a timestamp's shape), so the element's type is
     -- not needed here and a query that does not select it never computes it.
     left join parsed_texts
-        on entries.entry_text = parsed_texts.entry_text
+        on entries.entry_raw = parsed_texts.entry_raw
 
 ),
 
