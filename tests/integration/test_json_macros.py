@@ -25,3 +25,29 @@ def test_json_macros_on_postgres_agree_with_duckdb(pg_conninfo: str) -> None:
     on_postgres = json_cases("postgres", JSON_VALUES)
     check_json_cases(on_postgres)
     assert comparable_texts(on_postgres) == comparable_texts(json_cases("dev", JSON_VALUES))
+
+
+# JSON escapes inside string elements: DuckDB reads an element as its JSON text and
+# unescapes it once per distinct value (json_element_text); the text must come out as
+# PostgreSQL's jsonb_array_elements_text gives it.
+ESCAPED_STRINGS = {1: r'["2026-02-10T15:00:00\u005a", "say \"hi\"", "back\\slash", "tab\tend"]'}
+UNESCAPED_ROWS = [
+    (1, "array", 0, "string", "2026-02-10T15:00:00Z"),
+    (1, "array", 1, "string", 'say "hi"'),
+    (1, "array", 2, "string", "back\\slash"),
+    (1, "array", 3, "string", "tab\tend"),
+    (1, "array", None, None, None),
+]
+
+
+@pytest.mark.usefixtures("isolated_dbt_paths", "duckdb_scratch")
+def test_escaped_string_elements_on_duckdb() -> None:
+    assert sorted(json_cases("dev", ESCAPED_STRINGS), key=repr) == sorted(UNESCAPED_ROWS, key=repr)
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("isolated_dbt_paths", "duckdb_scratch")
+def test_escaped_string_elements_on_postgres(pg_conninfo: str) -> None:
+    assert sorted(json_cases("postgres", ESCAPED_STRINGS), key=repr) == sorted(
+        UNESCAPED_ROWS, key=repr
+    )
