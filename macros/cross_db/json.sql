@@ -37,15 +37,22 @@
 {% macro duckdb__json_value_type(json_expr) -%}
     case
         when {{ json_expr }} is null then null
-        else case left(ltrim(cast({{ json_expr }} as varchar), ' ' || chr(9) || chr(10) || chr(13)), 1)
-            when '[' then 'array'
-            when '{' then 'object'
-            when '"' then 'string'
-            when 't' then 'boolean'
-            when 'f' then 'boolean'
-            when 'n' then 'null'
-            else 'number'
-        end
+        else {{ capacity.duckdb_json_type_of_first_char(
+            "left(ltrim(cast(" ~ json_expr ~ " as varchar), ' ' || chr(9) || chr(10) || chr(13)), 1)"
+        ) }}
+    end
+{%- endmacro %}
+
+{#- The JSON type a value's first character (not whitespace) gives, on DuckDB. -#}
+{% macro duckdb_json_type_of_first_char(char_expr) -%}
+    case {{ char_expr }}
+        when '[' then 'array'
+        when '{' then 'object'
+        when '"' then 'string'
+        when 't' then 'boolean'
+        when 'f' then 'boolean'
+        when 'n' then 'null'
+        else 'number'
     end
 {%- endmacro %}
 
@@ -141,8 +148,9 @@
     DuckDB: the elements' JSON texts, one list computed from the whole array
     at once (json_extract; '$[*]' of anything but an array is an empty list,
     so no guard is needed), unnested in the select list with their positions.
-    A JSON text holds both the type (its first character, read as
-    json_value_type reads a value) and the text (json_element_text): one
+    A JSON text holds both the type (its first character: json_extract
+    writes no whitespace, so not json_value_type's trim, which costs 5 s per
+    19 million elements) and the text (json_element_text): one
     pass over each array, where a list of texts and a list of types were two
     (the extraction's CPU time at 10,000 workspaces: 0.8 s instead of 2.2).
     The source rows are materialised first: a scan of the table runs in
@@ -193,7 +201,7 @@
         {{ column }},
         {%- endfor %}
         element_index,
-        {{ capacity.json_value_type('element_raw') }} as element_type,
+        {{ capacity.duckdb_json_type_of_first_char('left(element_raw, 1)') }} as element_type,
         element_raw
     from elements
 {%- endmacro %}
