@@ -78,7 +78,10 @@ def check_json_cases(rows: list[tuple[Any, ...]]) -> None:
     assert (1, "array", 3, "string", "garbage") in rows
     assert (1, "array", 4, "string", "2026-02-10T15:00:00Z") in rows
     assert (1, "array", 5, "boolean", True) in rows
+    assert (1, "array", 6, "array", [1]) in rows
+    assert (1, "array", 7, "number", 1.5) in rows
     assert (1, "array", 8, "string", "") in rows
+    assert len([row for row in rows if row[2] is not None]) == 9
     assert {row[0] for row in rows if row[2] is not None} == {1}
     assert {row[0]: row[1] for row in rows if row[2] is None} == {
         1: "array",

@@ -43,7 +43,7 @@
     end
 {%- endmacro %}
 
-{#- The JSON type a value's first character (not whitespace) gives, on DuckDB. -#}
+{#- The JSON type that a value's first character gives, on DuckDB (callers trim any leading whitespace). -#}
 {% macro duckdb_json_type_of_first_char(char_expr) -%}
     case {{ char_expr }}
         when '[' then 'array'
@@ -88,17 +88,16 @@
     One row per element of the JSON array in column json_column of relation
     (a relation or CTE name), as a complete SELECT: the carried_columns, then
     element_index (0-based), element_type (as json_value_type) and
-    element_raw, the element as the engine extracts it most cheaply, from
-    which json_element_text(element_raw) gives its text (a string element
-    unquoted, any other element as JSON text, JSON null as NULL). A value
-    that is not an array yields no rows: callers report such values through
-    json_value_type. The carried columns must not include json_column nor be
-    named like the three element columns.
-
-    element_raw rather than the text, because on some engines (DuckDB) the
-    text is a function of each element: a caller that dedups element_raw
-    first pays it once per distinct value (slot strings: thousands of
-    distinct values among millions of elements).
+    element_raw. element_raw differs by engine (DuckDB: the element's JSON
+    text, 'null' for JSON null; PostgreSQL and Spark: its text, NULL for JSON
+    null): compare it only for equality, and get the element's text with
+    json_element_text(element_raw) (a string element unquoted, any other
+    element as JSON text, JSON null as NULL). Turning it into text is work
+    per value on DuckDB, so a caller that dedups element_raw first pays it
+    once per distinct value (slot strings: thousands of distinct values among
+    millions of elements). A value that is not an array yields no rows:
+    callers report such values through json_value_type. The carried columns
+    must not include json_column nor be named like the three element columns.
 
     A whole SELECT rather than a join clause, because the fastest form differs
     in shape: a lateral join on PostgreSQL, a select-list UNNEST on DuckDB, a
@@ -148,11 +147,10 @@
     DuckDB: the elements' JSON texts, one list computed from the whole array
     at once (json_extract; '$[*]' of anything but an array is an empty list,
     so no guard is needed), unnested in the select list with their positions.
-    A JSON text holds both the type (its first character: json_extract
-    writes no whitespace, so not json_value_type's trim, which costs 5 s per
-    19 million elements) and the text (json_element_text): one
-    pass over each array, where a list of texts and a list of types were two
-    (the extraction's CPU time at 10,000 workspaces: 0.8 s instead of 2.2).
+    A JSON text holds both the type (its first character, read without
+    json_value_type's trim: json_extract writes no whitespace, and the trim
+    costs 5 s per 19 million elements) and the text (json_element_text), so
+    one JSON pass over each array gives both (BENCHMARKS.md, third round).
     The source rows are materialised first: a scan of the table runs in
     parallel by row group (a few, for thousands of large arrays), a scan of
     the materialised rows by chunk, so the costly list extraction uses every

@@ -42,12 +42,10 @@ UNESCAPED_ROWS = [
 
 @pytest.mark.usefixtures("isolated_dbt_paths", "duckdb_scratch")
 def test_escaped_string_elements_on_duckdb() -> None:
-    assert sorted(json_cases("dev", ESCAPED_STRINGS), key=repr) == sorted(UNESCAPED_ROWS, key=repr)
+    assert json_cases("dev", ESCAPED_STRINGS) == sorted(UNESCAPED_ROWS, key=repr)
 
 
 @pytest.mark.postgres
 @pytest.mark.usefixtures("isolated_dbt_paths", "duckdb_scratch")
 def test_escaped_string_elements_on_postgres(pg_conninfo: str) -> None:
-    assert sorted(json_cases("postgres", ESCAPED_STRINGS), key=repr) == sorted(
-        UNESCAPED_ROWS, key=repr
-    )
+    assert json_cases("postgres", ESCAPED_STRINGS) == sorted(UNESCAPED_ROWS, key=repr)

@@ -52,7 +52,7 @@ distinct_raws as (
     from entries
     where entry_raw is not null
     -- An optimisation fence: without it a filter on slot_start_at downstream is
-    -- pushed below the DISTINCT and the parse runs once per entry, not per string
+    -- pushed below the DISTINCT and the parse runs once per entry, not per value
     -- (an OFFSET is a fence on PostgreSQL and DuckDB; the order does not matter).
     offset 0  -- noqa: AM09
 
@@ -145,7 +145,7 @@ final as (
         entry_text,
         slot_start_at,
         -- slot_start_at first: a valid entry (nearly all) never needs its JSON type,
-        -- which is the costly column on some engines (see json_array_element_rows)
+        -- which is the costly column on PostgreSQL (see json_array_element_rows)
         case
             when slot_start_at is not null then null
             when entry_index is null and entry_json_type = 'null' then 'slots_json_null'
