@@ -1,5 +1,5 @@
 """The JSON cases of SPEC §3, as array elements and as whole values, through the
-project's JSON macros (json_array_element_rows, json_element_text, json_value_type)
+project's JSON macros (json_array_element_rows, json_element_type_at, json_value_type)
 with `dbt show`, so that every engine's version of them is compared with the others
 on the same values."""
 
@@ -30,8 +30,9 @@ with cases as (
 )
 select
     cases.case_id, {{ json_value_type('cases.json_value') }} as value_type,
-    entry.element_index, entry.element_type,
-    {{ json_element_text('entry.element_raw') }} as element_text
+    entry.element_index,
+    {{ json_element_type_at('cases.json_value', 'entry.element_index') }} as element_type,
+    entry.element_text
 from ({{ json_array_element_rows('cases', 'json_value', ['case_id']) }}) as entry
 inner join cases on entry.case_id = cases.case_id
 union all

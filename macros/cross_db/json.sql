@@ -87,17 +87,18 @@
 {#-
     One row per element of the JSON array in column json_column of relation
     (a relation or CTE name), as a complete SELECT: the carried_columns, then
-    element_index (0-based), element_type (as json_value_type) and
-    element_raw. element_raw differs by engine (DuckDB: the element's JSON
-    text, 'null' for JSON null; PostgreSQL and Spark: its text, NULL for JSON
-    null): compare it only for equality, and get the element's text with
-    json_element_text(element_raw) (a string element unquoted, any other
-    element as JSON text, JSON null as NULL). Turning it into text is work
-    per value on DuckDB, so a caller that dedups element_raw first pays it
-    once per distinct value (slot strings: thousands of distinct values among
-    millions of elements). A value that is not an array yields no rows:
-    callers report such values through json_value_type. The carried columns
-    must not include json_column nor be named like the three element columns.
+    element_index (0-based) and element_text (a string element unquoted and
+    unescaped, any other element as JSON text, JSON null as NULL). A value
+    that is not an array yields no rows: callers report such values through
+    json_value_type. The carried columns must not include json_column nor be
+    named like the two element columns.
+
+    No element type: reading it costs a second pass over every array on
+    DuckDB (a list of types beside the list of texts, or each element written
+    back as JSON text to read its first character: 0.6 s of 4 for 10,000
+    workspaces' capacity counts, BENCHMARKS.md), and only a string can be a
+    timestamp. A caller that reports other elements looks their type up with
+    json_element_type_at, for those elements only.
 
     A whole SELECT rather than a join clause, because the fastest form differs
     in shape: a lateral join on PostgreSQL, a select-list UNNEST on DuckDB, a
@@ -113,8 +114,7 @@
         element_source.{{ column }},
         {%- endfor %}
         json_element.ordinality - 1 as element_index,
-        json_typeof(json_element.value) as element_type,
-        json_element.value #>> '{}' as element_raw
+        json_element.value #>> '{}' as element_text
     from {{ relation }} as element_source
     cross join lateral json_array_elements(
         case when json_typeof(element_source.{{ json_column }}) = 'array' then element_source.{{ json_column }} end
@@ -123,10 +123,7 @@
 
 {#-
     PostgreSQL: the elements as text (jsonb_array_elements_text makes no jsonb
-    value per element: 0.2 µs an element instead of 0.7). The type is looked
-    up by position, which re-reads the whole array: callers should need it
-    only for the few elements they report (an unused output column of a
-    subquery or CTE that PostgreSQL inlines is never computed).
+    value per element: 0.2 µs an element instead of 0.7).
 -#}
 {% macro postgres__json_array_element_rows(relation, json_column, carried_columns) -%}
     select
@@ -134,9 +131,7 @@
         element_source.{{ column }},
         {%- endfor %}
         json_element.ordinality - 1 as element_index,
-        jsonb_typeof(element_source.{{ json_column }} -> cast(json_element.ordinality - 1 as integer))
-            as element_type,
-        json_element.value as element_raw
+        json_element.value as element_text
     from {{ relation }} as element_source
     cross join lateral jsonb_array_elements_text(
         case when jsonb_typeof(element_source.{{ json_column }}) = 'array' then element_source.{{ json_column }} end
@@ -144,18 +139,14 @@
 {%- endmacro %}
 
 {#-
-    DuckDB: the elements' JSON texts, one list computed from the whole array
-    at once (json_extract; '$[*]' of anything but an array is an empty list,
-    so no guard is needed), unnested in the select list with their positions.
-    A JSON text holds both the type (its first character, read without
-    json_value_type's trim: json_extract writes no whitespace, and the trim
-    costs 5 s per 19 million elements) and the text (json_element_text), so
-    one JSON pass over each array gives both (BENCHMARKS.md, third round).
-    The source rows are materialised first: a scan of the table runs in
-    parallel by row group (a few, for thousands of large arrays), a scan of
-    the materialised rows by chunk, so the costly list extraction uses every
-    core (10,000 workspaces: 4 s instead of 5 for the capacity counts on 2
-    cores). Not a lateral join: DuckDB decorrelates a lateral subquery that
+    DuckDB: the elements' texts, one list computed from the whole array at
+    once (json_extract_string; '$[*]' of anything but an array is an empty
+    list, so no guard is needed), unnested in the select list with their
+    positions. The source rows are materialised first: a scan of the table
+    runs in parallel by row group (a few, for thousands of large arrays), a
+    scan of the materialised rows by chunk, so the costly list extraction uses
+    every core (10,000 workspaces: 4 s instead of 5 for the capacity counts on
+    2 cores). Not a lateral join: DuckDB decorrelates a lateral subquery that
     reads FROM a relation (json_each) into a join on the whole JSON value
     (100 s per 2 million elements, measured on DuckDB 2.0).
 -#}
@@ -177,20 +168,8 @@
             {%- for column in carried_columns %}
             {{ column }},
             {%- endfor %}
-            cast(json_extract({{ json_column }}, '$[*]') as varchar[]) as element_jsons
+            json_extract_string({{ json_column }}, '$[*]') as element_texts
         from element_source
-
-    ),
-
-    elements as (
-
-        select
-            {%- for column in carried_columns %}
-            {{ column }},
-            {%- endfor %}
-            unnest(range(len(element_jsons))) as element_index,
-            unnest(element_jsons) as element_raw
-        from element_lists
 
     )
 
@@ -198,16 +177,15 @@
         {%- for column in carried_columns %}
         {{ column }},
         {%- endfor %}
-        element_index,
-        {{ capacity.duckdb_json_type_of_first_char('left(element_raw, 1)') }} as element_type,
-        element_raw
-    from elements
+        unnest(range(len(element_texts))) as element_index,
+        unnest(element_texts) as element_text
+    from element_lists
 {%- endmacro %}
 
 {#-
     Spark (4.0+): no lateral join on a JSON function, so a LATERAL VIEW over
-    the array parsed to VARIANT elements, each turned into the three columns
-    by transform() (which also gives the 0-based index) and inline(). Not an
+    the array parsed to VARIANT elements, each turned into the two columns by
+    transform() (which also gives the 0-based index) and inline(). Not an
     array (object, scalar, JSON null, not JSON): try_variant_get gives NULL,
     and a LATERAL VIEW without OUTER yields no row for it, nor for [].
 -#}
@@ -218,16 +196,14 @@
         element_source.{{ column }},
         {%- endfor %}
         json_element_row.element_index,
-        json_element_row.element_type,
-        json_element_row.element_raw
+        json_element_row.element_text
     from {{ relation }} as element_source
     lateral view inline(
         transform(
             try_variant_get(try_parse_json(element_source.{{ json_column }}), '$', 'array<variant>'),
             (json_element, element_position) -> named_struct(
                 'element_index', element_position,
-                'element_type', {{ capacity.spark_json_type_name(element_schema) }},
-                'element_raw', case {{ element_schema }}
+                'element_text', case {{ element_schema }}
                     when 'STRING' then cast(json_element as string)
                     when 'VOID' then null
                     else to_json(json_element)
@@ -237,17 +213,36 @@
     ) json_element_row
 {%- endmacro %}
 
-{#- The text of an element_raw of json_array_element_rows. -#}
-{% macro json_element_text(element_raw) %}
-    {{- return(adapter.dispatch('json_element_text', 'capacity')(element_raw)) -}}
+{#-
+    The JSON type (as json_value_type) of the element at 0-based position
+    index_expr of the JSON array json_expr; NULL past its end or when it is
+    not an array. It reads the whole array again for each element: for the
+    few elements a caller reports, not for every element of every array.
+-#}
+{% macro json_element_type_at(json_expr, index_expr) %}
+    {{- return(adapter.dispatch('json_element_type_at', 'capacity')(json_expr, index_expr)) -}}
 {% endmacro %}
 
-{#- PostgreSQL, Spark: element_raw is the text already. -#}
-{% macro default__json_element_text(element_raw) -%}
-    {{ element_raw }}
+{% macro default__json_element_type_at(json_expr, index_expr) -%}
+    json_typeof({{ json_expr }} -> cast({{ index_expr }} as integer))
 {%- endmacro %}
 
-{#- DuckDB: element_raw is the element's JSON text ('null' for JSON null, which gives NULL). -#}
-{% macro duckdb__json_element_text(element_raw) -%}
-    json_extract_string({{ element_raw }}, '$')
+{% macro postgres__json_element_type_at(json_expr, index_expr) -%}
+    jsonb_typeof({{ json_expr }} -> cast({{ index_expr }} as integer))
+{%- endmacro %}
+
+{#- DuckDB: the element's JSON text, which json_extract writes without leading whitespace, typed by its first character. -#}
+{% macro duckdb__json_element_type_at(json_expr, index_expr) -%}
+    {%- set element_json = "cast(json_extract(" ~ json_expr ~ ", '$[' || " ~ index_expr ~ " || ']') as varchar)" -%}
+    case
+        when {{ element_json }} is null then null
+        else {{ capacity.duckdb_json_type_of_first_char('left(' ~ element_json ~ ', 1)') }}
+    end
+{%- endmacro %}
+
+{% macro spark__json_element_type_at(json_expr, index_expr) -%}
+    {{ capacity.spark_json_type_name(
+        'schema_of_variant(try_element_at(try_variant_get(try_parse_json(' ~ json_expr ~ "), '$', 'array<variant>'), "
+        ~ 'cast(' ~ index_expr ~ ' as int) + 1))'
+    ) }}
 {%- endmacro %}

@@ -27,9 +27,8 @@ def test_json_macros_on_postgres_agree_with_duckdb(pg_conninfo: str) -> None:
     assert comparable_texts(on_postgres) == comparable_texts(json_cases("dev", JSON_VALUES))
 
 
-# JSON escapes inside string elements: DuckDB reads an element as its JSON text and
-# unescapes it once per distinct value (json_element_text); the text must come out as
-# PostgreSQL's jsonb_array_elements_text gives it.
+# JSON escapes inside string elements: DuckDB's json_extract_string must unescape them
+# as PostgreSQL's jsonb_array_elements_text does.
 ESCAPED_STRINGS = {1: r'["2026-02-10T15:00:00\u005a", "say \"hi\"", "back\\slash", "tab\tend"]'}
 UNESCAPED_ROWS = [
     (1, "array", 0, "string", "2026-02-10T15:00:00Z"),
