@@ -6,6 +6,9 @@
     fct_invalid_slot_entries give, in one pass over the entries instead of
     one pass each, and deduplicated within each cache instead of across every
     valid slot of every cache (tests/integration checks that both ways agree).
+    The entries are grouped by availability_cache_number, the caches' integer
+    key within this one query (staging numbers them alike for the entries
+    and for the caches below), not by the 20-character id.
 -#}
 with
 
@@ -24,7 +27,7 @@ slot_entries as (
 windowed_entries as (
 
     select
-        availability_cache_id,
+        availability_cache_number,
         slot_start_at,
         {{ is_in_capacity_window('slot_start_at') }} as is_in_capacity_window
 
@@ -35,14 +38,14 @@ windowed_entries as (
 entry_counts as (
 
     select
-        availability_cache_id,
+        availability_cache_number,
         {{ count_distinct('case when is_in_capacity_window then slot_start_at end') }}
             as available_slots_in_window,
         -- slot_start_at is NULL exactly when the entry (or a whole slotsUtc) is invalid
         count(*) - count(slot_start_at) as invalid_entries
 
     from windowed_entries
-    group by availability_cache_id
+    group by availability_cache_number
 
 ),
 
@@ -60,7 +63,7 @@ final as (
 
     from caches
     left join entry_counts
-        on caches.availability_cache_id = entry_counts.availability_cache_id
+        on caches.availability_cache_number = entry_counts.availability_cache_number
 
 )
 

@@ -33,6 +33,7 @@ entries as {{ cte_hint({'postgres': 'not materialized'}) }} (
 
     select
         availability_cache_id,
+        availability_cache_number,
         workspace_id,
         availability_source,
         element_index as entry_index,
@@ -42,7 +43,7 @@ entries as {{ cte_hint({'postgres': 'not materialized'}) }} (
         {{ json_array_element_rows(
             'caches',
             'slots_json',
-            ['availability_cache_id', 'workspace_id', 'availability_source'],
+            ['availability_cache_id', 'availability_cache_number', 'workspace_id', 'availability_source'],
         ) }}
     ) as slot_entries
 
@@ -75,6 +76,7 @@ parsed as (
 
     select
         entries.availability_cache_id,
+        entries.availability_cache_number,
         entries.workspace_id,
         entries.availability_source,
         entries.entry_index,
@@ -96,6 +98,7 @@ whole_values as (
 
     select
         availability_cache_id,
+        availability_cache_number,
         workspace_id,
         availability_source,
         cast(null as {{ dbt.type_int() }}) as entry_index,
@@ -121,6 +124,7 @@ final as (
         availability_cache_id || ':' || coalesce(cast(entry_index as {{ dbt.type_string() }}), 'value')
             as slot_entry_id,
         availability_cache_id,
+        availability_cache_number,
         workspace_id,
         availability_source,
         entry_index,

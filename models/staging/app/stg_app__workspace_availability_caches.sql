@@ -22,6 +22,30 @@ renamed as (
 
     from source
 
+),
+
+-- A compact per-build join key (see the YAML): numbered over the ids alone, so the
+-- window does not carry the slotsUtc values.
+numbered as (
+
+    select
+        availability_cache_id,
+        row_number() over (order by availability_cache_id) as availability_cache_number
+
+    from renamed
+
+),
+
+final as (
+
+    select
+        renamed.*,
+        numbered.availability_cache_number
+
+    from renamed
+    inner join numbered
+        on renamed.availability_cache_id = numbered.availability_cache_id
+
 )
 
-select * from renamed
+select * from final
