@@ -25,7 +25,8 @@ renamed as (
 ),
 
 -- A compact per-build join key (see the YAML): numbered over the ids alone, so the
--- window does not carry the slotsUtc values.
+-- window does not carry the slotsUtc values; a left join, so that a row the
+-- numbering cannot match (a NULL id) is kept for the not_null tests to report.
 numbered as (
 
     select
@@ -43,7 +44,7 @@ final as (
         numbered.availability_cache_number
 
     from renamed
-    inner join numbered
+    left join numbered
         on renamed.availability_cache_id = numbered.availability_cache_id
 
 )
