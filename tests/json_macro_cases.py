@@ -38,6 +38,9 @@ inner join cases on entry.case_id = cases.case_id
 union all
 select case_id, {{ json_value_type('json_value') }}, null, null, null
 from cases
+union all
+select case_id, 'past_the_end', 99, {{ json_element_type_at('json_value', '99') }}, null
+from cases
 """
 
 
@@ -71,8 +74,12 @@ def comparable_texts(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 def check_json_cases(rows: list[tuple[Any, ...]]) -> None:
     """Elements keep their position and JSON type; only arrays have elements (also []:
-    none); every whole value gets its JSON type, SQL NULL none."""
+    none); every whole value gets its JSON type, SQL NULL none; a position past an
+    array's end, or in a value that is not an array, has no type."""
     rows = comparable_texts(rows)
+    past_the_end = {row[0]: row[3] for row in rows if row[1] == "past_the_end"}
+    assert past_the_end == dict.fromkeys(range(1, 9))
+    rows = [row for row in rows if row[1] != "past_the_end"]
     assert (1, "array", 0, "null", None) in rows
     assert (1, "array", 1, "number", 5) in rows
     assert (1, "array", 2, "object", {"a": 1}) in rows

@@ -233,7 +233,7 @@
 
 {#- DuckDB: the element's JSON text, which json_extract writes without leading whitespace, typed by its first character. -#}
 {% macro duckdb__json_element_type_at(json_expr, index_expr) -%}
-    {%- set element_json = "cast(json_extract(" ~ json_expr ~ ", '$[' || " ~ index_expr ~ " || ']') as varchar)" -%}
+    {%- set element_json = "cast(json_extract(" ~ json_expr ~ ", '$[' || cast(" ~ index_expr ~ " as varchar) || ']') as varchar)" -%}
     case
         when {{ element_json }} is null then null
         else {{ capacity.duckdb_json_type_of_first_char('left(' ~ element_json ~ ', 1)') }}

@@ -14,9 +14,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from psycopg.errors import InsufficientPrivilege
 
 from capacity.bench.figures import FiguresDiffer, check_agree, figures_from_rows
-from capacity.bench.generator import generate_batches
+from capacity.bench.generator import TABLE_ORDER, generate_batches
+from capacity.bench.loaders import PostgresWriter
 from capacity.bench.naive import count_cache, normalize_uri, parse_slot
 from capacity.bench.runner import BenchResult, run_bench
 from capacity.bench.scenario import AS_OF_ISO, BenchSettings
@@ -138,3 +140,29 @@ def test_naive_counts_a_cache_as_the_models_do() -> None:
 
 def test_the_benchmark_window_is_the_demo_one() -> None:
     assert AS_OF_ISO == DEMO_AS_OF
+
+
+class _NoCheckpointConnection:
+    """A PostgreSQL connection of a role that may not CHECKPOINT: records statements."""
+
+    def __init__(self) -> None:
+        self.autocommit = False
+        self.statements: list[str] = []
+
+    def execute(self, sql: str) -> None:
+        self.statements.append(sql)
+        if sql == "checkpoint":
+            raise InsufficientPrivilege("permission denied to execute CHECKPOINT")
+
+
+def test_postgres_load_finishes_without_the_checkpoint_privilege(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    writer = PostgresWriter.__new__(PostgresWriter)  # no server: the connection is a fake
+    writer.schema = "bench_app"
+    writer.connection = _NoCheckpointConnection()
+    writer.finish()
+    vacuumed = [sql for sql in writer.connection.statements if sql.startswith("vacuum (analyze)")]
+    assert len(vacuumed) == len(TABLE_ORDER)
+    assert writer.connection.statements[-1] == "checkpoint"
+    assert "no privilege to CHECKPOINT" in capsys.readouterr().err

@@ -36,6 +36,7 @@ UNESCAPED_ROWS = [
     (1, "array", 2, "string", "back\\slash"),
     (1, "array", 3, "string", "tab\tend"),
     (1, "array", None, None, None),
+    (1, "past_the_end", 99, None, None),
 ]
 
 

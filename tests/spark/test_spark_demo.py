@@ -100,7 +100,9 @@ def test_text_that_is_not_json_is_reported_not_lost_on_spark(
         monkeypatch.setenv(name, value)
     assert json_cases("spark", {1: "not json", 2: '["2026-02-10T15:00:00Z", oops'}) == [
         (1, "invalid_json", None, None, None),
+        (1, "past_the_end", 99, None, None),
         (2, "invalid_json", None, None, None),
+        (2, "past_the_end", 99, None, None),
     ]
 
 

@@ -8,7 +8,8 @@
     valid slot of every cache (tests/integration checks that both ways agree).
     The entries are grouped by availability_cache_number, the caches' integer
     key within this one query (staging numbers them alike for the entries
-    and for the caches below), not by the 20-character id.
+    and for the caches below, as long as the entries model stays a view),
+    not by the 20-character id.
 -#}
 with
 

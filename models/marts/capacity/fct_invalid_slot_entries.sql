@@ -23,12 +23,14 @@ caches as (
 
 invalid_entries as (
 
-    select * from slot_entries
+    select *
+
+    from slot_entries
     where slot_start_at is null
 
 ),
 
-typed as (
+invalid_entries_typed as (
 
     select
         invalid_entries.slot_entry_id,
@@ -45,7 +47,9 @@ typed as (
         end as json_type
 
     from invalid_entries
-    inner join caches
+    -- a left join: an entry whose cache is not found still shows (its type NULL, and
+    -- so its reason, which a not_null test reports)
+    left join caches
         on invalid_entries.availability_cache_id = caches.availability_cache_id
 
 ),
@@ -64,11 +68,11 @@ final as (
             when entry_index is null and json_type = 'null' then 'slots_json_null'
             when entry_index is null then 'slots_not_an_array'
             when json_type = 'null' then 'json_null'
-            when json_type != 'string' then 'not_a_string'
-            else 'not_an_iso8601_timestamp'
+            when json_type = 'string' then 'not_an_iso8601_timestamp'
+            when json_type is not null then 'not_a_string'
         end as invalid_reason
 
-    from typed
+    from invalid_entries_typed
 
 )
 
