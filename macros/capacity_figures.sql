@@ -1,20 +1,20 @@
 {#-
     The % booked columns every capacity model derives from its booked and
-    available counts, so the NULL rules (SPEC §1) live in one place: without
-    a cache row available is NULL, so total and % are NULL ('no_cache_row');
-    a total of 0 gives a NULL % ('no_slots_in_window'), never 0 or 100; a
-    DIRECT_BOOK that is DEFAULT's calendar again has no % of its own
-    ('shares_default_calendar': its bookings all count as DEFAULT).
+    available counts, so the NULL rules (SPEC §1, §5) live in one place.
+    null_reason is a SQL expression giving why the figure has no % whatever
+    its counts (no_cache_row, cache_unreadable, not_configured,
+    shares_default_calendar, no_configured_calendar), NULL when it may have
+    one; otherwise a total of 0 gives a NULL % ('no_slots_in_window'), never
+    0 or 100. A % is NULL exactly when a reason is given.
 -#}
-{% macro booked_pct_columns(booked, available, has_cache, shares_default_calendar='false') -%}
+{% macro booked_pct_columns(booked, available, null_reason) -%}
     {{ booked }} + {{ available }} as total_slots,
     case
-        when not {{ shares_default_calendar }}
+        when {{ null_reason }} is null
             then {{ safe_divide('100 * ' ~ booked, booked ~ ' + ' ~ available) }}
     end as booked_pct,
-    case
-        when not {{ has_cache }} then 'no_cache_row'
-        when {{ shares_default_calendar }} then 'shares_default_calendar'
-        when {{ booked }} + {{ available }} = 0 then 'no_slots_in_window'
-    end as booked_pct_null_reason
+    coalesce(
+        {{ null_reason }},
+        case when {{ booked }} + {{ available }} = 0 then 'no_slots_in_window' end
+    ) as booked_pct_null_reason
 {%- endmacro %}

@@ -20,6 +20,7 @@ def _source(
     booked: int,
     available: int | None,
     configured: bool,
+    unreadable: bool = False,
     fetched: datetime | None = None,
     stale: bool = False,
     error: str | None = None,
@@ -27,15 +28,24 @@ def _source(
     invalid: int = 0,
     shares_default_calendar: bool = False,
 ) -> dict[str, Any]:
-    has_cache = available is not None
-    total = booked + available if has_cache else None
-    pct = 100 * booked / total if total and not shares_default_calendar else None
-    if pct is not None:
-        reason = None
-    elif not has_cache:
+    """One source's columns. available None: no cache row, or (unreadable) a cache that
+    cannot be read. The NULL reason is the first that applies (SPEC §1, §5)."""
+    readable = available is not None
+    has_cache = readable or unreadable
+    total = booked + available if readable else None
+    if not has_cache:
         reason = "no_cache_row"
+    elif unreadable:
+        reason = "cache_unreadable"
+    elif not configured:
+        reason = "not_configured"
+    elif shares_default_calendar:
+        reason = "shares_default_calendar"
+    elif total == 0:
+        reason = "no_slots_in_window"
     else:
-        reason = "shares_default_calendar" if shares_default_calendar else "no_slots_in_window"
+        reason = None
+    pct = 100 * booked / total if reason is None and total else None
     return {
         f"{prefix}booked_slots": booked,
         f"{prefix}available_slots": available,
@@ -44,11 +54,14 @@ def _source(
         f"{prefix}booked_pct_null_reason": reason,
         f"{prefix}is_configured": configured,
         f"{prefix}has_cache": has_cache,
+        f"{prefix}cache_is_readable": readable,
         f"{prefix}cache_fetched_at": fetched,
         f"{prefix}cache_is_stale": stale,
         f"{prefix}cache_last_error": error,
         f"{prefix}cache_covers_window": covers,
         f"{prefix}invalid_slot_entries": invalid,
+        # the demo's one shared calendar has a readable DEFAULT cache, so it enters as DEFAULT
+        f"{prefix}enters_combined_figure": configured and readable and not shares_default_calendar,
         **(
             {"direct_book_shares_default_calendar": shares_default_calendar}
             if prefix == "direct_book_"
@@ -69,12 +82,14 @@ def _workspace(
     error: str | None = None,
     covers: bool,
     invalid: int = 0,
+    null_reason: str | None = None,
     default: dict[str, Any],
     direct_book: dict[str, Any],
 ) -> dict[str, Any]:
     total = booked + available if booked is not None and available is not None else None
     pct = 100 * booked / total if booked is not None and total else None
-    reason = None if pct is not None else "no_cache_row" if total is None else "no_slots_in_window"
+    # without a combined figure the reason is the workspace's (SPEC §5), given by the caller
+    reason = None if pct is not None else null_reason if total is None else "no_slots_in_window"
     combined = {
         "booked_slots": booked,
         "available_slots": available,
@@ -176,7 +191,8 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
         ),
     ),
     # Only DEFAULT configured (DIRECT_BOOK id is blanks). The unconfigured DIRECT_BOOK has a
-    # cache of [] (0 of 0: a NULL %, adds nothing) and does not make the workspace stale.
+    # cache of [] (no calendar stands behind it: a NULL %, adds nothing) and does not make the
+    # workspace stale.
     # 03 uses Acme's calendar: unattributed here.
     "ws_cedar": _workspace(
         "ws_cedar",
@@ -194,7 +210,8 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
             "direct_book_", booked=0, available=0, configured=False, fetched=_at(8, 40), covers=True
         ),
     ),
-    # No cache at all: no combined figure, stale; DEFAULT still reports its booking.
+    # No cache at all: no combined figure (its configured DEFAULT has no cache row), stale;
+    # DEFAULT still reports its booking.
     "ws_delta": _workspace(
         "ws_delta",
         "Delta Law",
@@ -204,6 +221,7 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
         fetched=None,
         stale=True,
         covers=False,
+        null_reason="no_cache_row",
         default=_source("default_", booked=1, available=None, configured=True, stale=True),
         direct_book=_source("direct_book_", booked=0, available=None, configured=False),
     ),
@@ -239,7 +257,8 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
         ),
     ),
     # DEFAULT cache covers 10 days only; 02 is booked after it (still in the window).
-    # DIRECT_BOOK slotsUtc is JSON null: a cache with nothing in it, quarantined.
+    # DIRECT_BOOK slotsUtc is JSON null: unreadable (free slots unknown, not 0), quarantined,
+    # stale; the combined figure is DEFAULT's alone and the workspace is stale.
     "ws_fern": _workspace(
         "ws_fern",
         "Fern Studio",
@@ -247,16 +266,18 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
         available=3,
         unattributed=0,
         fetched=_at(8, 30),
-        stale=False,
+        stale=True,
         covers=False,
         invalid=1,
         default=_source("default_", booked=2, available=3, configured=True, fetched=_at(8, 30)),
         direct_book=_source(
             "direct_book_",
             booked=0,
-            available=0,
+            available=None,
+            unreadable=True,
             configured=True,
             fetched=_at(8, 30),
+            stale=True,
             covers=True,
             invalid=1,
         ),
@@ -286,24 +307,28 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
             shares_default_calendar=True,
         ),
     ),
-    # No settings: everything unattributed. Its one (unconfigured) DEFAULT cache holds an
-    # object, not an array: quarantined, 0 of 0 slots, a NULL %; fresh, so not stale.
+    # No settings: everything unattributed, no combined figure (no configured calendar), so
+    # stale. Its one (unconfigured) DEFAULT cache holds an object, not an array: unreadable
+    # (free slots unknown), quarantined, stale.
     "ws_harbor": _workspace(
         "ws_harbor",
         "Harbor Vets",
-        booked=0,
-        available=0,
+        booked=None,
+        available=None,
         unattributed=1,
         fetched=_at(8, 45),
-        stale=False,
-        covers=True,
+        stale=True,
+        covers=False,
         invalid=1,
+        null_reason="no_configured_calendar",
         default=_source(
             "default_",
             booked=0,
-            available=0,
+            available=None,
+            unreadable=True,
             configured=False,
             fetched=_at(8, 45),
+            stale=True,
             covers=True,
             invalid=1,
         ),

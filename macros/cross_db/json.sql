@@ -16,6 +16,47 @@
 {% macro spark__type_json() %}string{% endmacro %}
 
 
+{#-
+    The raw value as the engine's JSON type. DuckDB: NULL for text that is not
+    JSON (a plain cast would fail the build); json_text_type tells the two apart.
+-#}
+{% macro cast_json(expr) %}
+    {{- return(adapter.dispatch('cast_json', 'capacity')(expr)) -}}
+{% endmacro %}
+
+{% macro default__cast_json(expr) -%}
+    cast({{ expr }} as {{ capacity.type_json() }})
+{%- endmacro %}
+
+{% macro duckdb__cast_json(expr) -%}
+    try_cast({{ expr }} as json)
+{%- endmacro %}
+
+{#-
+    The JSON type (as json_value_type) of a raw stored value, JSON or text:
+    'invalid_json' for text that is not JSON, NULL for SQL NULL. PostgreSQL's
+    jsonb cannot hold text that is not JSON; Spark's json_value_type already
+    reads plain text.
+-#}
+{% macro json_text_type(expr) %}
+    {{- return(adapter.dispatch('json_text_type', 'capacity')(expr)) -}}
+{% endmacro %}
+
+{% macro default__json_text_type(expr) -%}
+    {{ capacity.json_value_type(capacity.cast_json(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_text_type(expr) -%}
+    case
+        when {{ expr }} is null then null
+        else coalesce({{ capacity.json_value_type(capacity.cast_json(expr)) }}, 'invalid_json')
+    end
+{%- endmacro %}
+
+{% macro spark__json_text_type(expr) -%}
+    {{ capacity.json_value_type(expr) }}
+{%- endmacro %}
+
 {#- The JSON type of a value, lower-case; SQL NULL stays NULL. -#}
 {% macro json_value_type(json_expr) %}
     {{- return(adapter.dispatch('json_value_type', 'capacity')(json_expr)) -}}

@@ -1,6 +1,7 @@
 {#-
     One row per element of every cache's slotsUtc array, parsed, and one per
-    cache whose slotsUtc is not an array at all. Valid entries (a
+    cache whose slotsUtc is not an array at all (JSON null, an object, a
+    scalar, text that is not JSON, a SQL NULL). Valid entries (a
     slot_start_at) feed fct_available_slots; invalid ones
     fct_invalid_slot_entries, which says why each is invalid, so nothing is
     dropped unseen; int_availability_caches_counted counts both per cache for
@@ -92,8 +93,9 @@ parsed as (
 
 ),
 
--- A slotsUtc that is not an array has no elements: it is one invalid entry of its own
--- (entry_index NULL), so that every problem of a cache is a row of this model.
+-- A slotsUtc that is not an array (an unreadable cache, SPEC §5) has no elements: it is
+-- one invalid entry of its own (entry_index NULL), so that every problem of a cache is a
+-- row of this model.
 whole_values as (
 
     select
@@ -106,7 +108,8 @@ whole_values as (
         cast(null as {{ dbt.type_timestamp() }}) as slot_start_at
 
     from caches
-    where {{ json_value_type('slots_json') }} != 'array'
+    -- a SQL NULL too: unreadable, and reported like the rest
+    where coalesce(slots_json_type, 'sql_null') != 'array'
 
 ),
 

@@ -1,7 +1,9 @@
 {#-
     The spine of the capacity marts: every workspace × availability source
     (DEFAULT, DIRECT_BOOK), whether the source has a calendar configured,
-    and its cache row's freshness as of the window start.
+    its cache row's freshness as of the window start, and whether it enters
+    the workspace's combined figure (SPEC §5: configured, and its cache
+    readable; one calendar counted once).
 -#}
 with
 
@@ -57,7 +59,7 @@ workspace_sources as (
 
 ),
 
-final as (
+with_caches as (
 
     select
         workspace_sources.workspace_id,
@@ -65,11 +67,14 @@ final as (
         workspace_sources.is_configured,
         workspace_sources.shares_default_calendar,
         caches.availability_cache_id is not null as has_cache,
+        -- only a JSON array can be read; [] is readable and means no free slot
+        coalesce(caches.slots_json_type = 'array', false) as cache_is_readable,
         caches.availability_cache_id,
         caches.fetched_at as cache_fetched_at,
         caches.last_error as cache_last_error,
         case
             when caches.availability_cache_id is null then workspace_sources.is_configured
+            when coalesce(caches.slots_json_type != 'array', true) then true
             when caches.fetched_at is null then true
             when caches.fetched_at < {{ capacity_stale_before() }} then true
             else caches.last_error is not null
@@ -85,6 +90,65 @@ final as (
         on
             workspace_sources.workspace_id = caches.workspace_id
             and workspace_sources.availability_source = caches.availability_source
+
+),
+
+with_default_source as (
+
+    select
+        *,
+        max(
+            case when availability_source = 'DEFAULT' and is_configured and cache_is_readable then 1 else 0 end
+        ) over (partition by workspace_id) as default_enters_flag
+
+    from with_caches
+
+),
+
+final as (
+
+    select
+        workspace_id,
+        availability_source,
+        is_configured,
+        shares_default_calendar,
+        has_cache,
+        cache_is_readable,
+        availability_cache_id,
+        cache_fetched_at,
+        cache_last_error,
+        cache_is_stale,
+        cache_covers_window,
+        -- why the source has no % of its own whatever its counts (SPEC §1, §5): the
+        -- cache first (no row, unreadable: its free slots are unknown), then the calendar
+        case
+            when not has_cache then 'no_cache_row'
+            when not cache_is_readable then 'cache_unreadable'
+            when not is_configured then 'not_configured'
+            when shares_default_calendar then 'shares_default_calendar'
+        end as source_null_reason,
+        -- its free slots enter the combined figure: configured, readable, and not
+        -- DEFAULT's calendar again when DEFAULT's own cache already gives them
+        is_configured
+        and cache_is_readable
+        and not (shares_default_calendar and default_enters_flag = 1) as enters_combined_figure,
+        -- its bookings enter the combined figure with the free slots of their calendar:
+        -- a DIRECT_BOOK that is DEFAULT's calendar again has none of its own (they are
+        -- DEFAULT's), and DEFAULT's enter through that DIRECT_BOOK's cache when DEFAULT's
+        -- own cache cannot
+        case
+            when shares_default_calendar then false
+            when is_configured and cache_is_readable then true
+            when availability_source = 'DEFAULT'
+                then max(
+                    case
+                        when shares_default_calendar and is_configured and cache_is_readable then 1 else 0
+                    end
+                ) over (partition by workspace_id) = 1
+            else false
+        end as bookings_enter_combined_figure
+
+    from with_default_source
 
 )
 

@@ -1,7 +1,7 @@
 {#-
     The quarantine of the slots fact: every cached slot entry that is not a
-    valid timestamp, and every cache whose slotsUtc is not an array at all,
-    with why.
+    valid timestamp, and every cache whose slotsUtc cannot be read (not an
+    array: an unreadable cache, SPEC §5), with why.
 
     The reason needs the entry's JSON type, which the entries model does not
     carry (typing every element costs a second pass over every array): it is
@@ -40,7 +40,10 @@ invalid_entries_typed as (
         invalid_entries.entry_index,
         invalid_entries.entry_text,
         case
-            when invalid_entries.entry_index is null then {{ json_value_type('caches.slots_json') }}
+            -- a whole value: its type as staging read it ('sql_null' for a SQL NULL)
+            when invalid_entries.entry_index is null and caches.availability_cache_id is not null
+                then coalesce(caches.slots_json_type, 'sql_null')
+            when invalid_entries.entry_index is null then null
             -- only JSON null has no text
             when invalid_entries.entry_text is null then 'null'
             else {{ json_element_type_at('caches.slots_json', 'invalid_entries.entry_index') }}
@@ -66,7 +69,9 @@ final as (
         entry_text as raw_value,
         case
             when entry_index is null and json_type = 'null' then 'slots_json_null'
-            when entry_index is null then 'slots_not_an_array'
+            when entry_index is null and json_type = 'invalid_json' then 'slots_not_json'
+            when entry_index is null and json_type = 'sql_null' then 'slots_sql_null'
+            when entry_index is null and json_type is not null then 'slots_not_an_array'
             when json_type = 'null' then 'json_null'
             when json_type = 'string' then 'not_an_iso8601_timestamp'
             when json_type is not null then 'not_a_string'

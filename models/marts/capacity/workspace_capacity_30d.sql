@@ -6,8 +6,8 @@
 {%- set sources = [('DEFAULT', 'default'), ('DIRECT_BOOK', 'direct_book')] -%}
 {%- set figure_columns = ['booked_slots', 'available_slots', 'total_slots', 'booked_pct'] -%}
 {%- set freshness_columns = [
-    'is_configured', 'has_cache', 'cache_fetched_at', 'cache_is_stale', 'cache_last_error',
-    'cache_covers_window', 'invalid_slot_entries',
+    'is_configured', 'has_cache', 'cache_is_readable', 'cache_fetched_at', 'cache_is_stale',
+    'cache_last_error', 'cache_covers_window', 'invalid_slot_entries', 'enters_combined_figure',
 ] -%}
 {%- set source_columns = figure_columns + ['booked_pct_null_reason'] + freshness_columns -%}
 {%- set in_combined_columns = ['shares_default_calendar', 'booked_slots_in_combined', 'available_slots_in_combined'] -%}
@@ -65,7 +65,8 @@ sources_side_by_side as (
         {%- for column in source_columns + in_combined_columns %}
         direct_book_capacity.direct_book_{{ column }},
         {%- endfor %}
-        default_capacity.default_has_cache or direct_book_capacity.direct_book_has_cache as has_any_cache
+        default_capacity.default_enters_combined_figure
+        or direct_book_capacity.direct_book_enters_combined_figure as has_combined_figure
 
     from default_capacity
     inner join direct_book_capacity
@@ -80,7 +81,17 @@ combined as (
         -- each source's share of the combined figure is decided per row upstream
         default_booked_slots_in_combined + direct_book_booked_slots_in_combined as combined_booked_slots,
         default_available_slots_in_combined + direct_book_available_slots_in_combined
-            as combined_available_slots
+            as combined_available_slots,
+        -- no source enters the combined figure (SPEC §5): say why, the calendar first
+        case
+            when has_combined_figure then null
+            when not (default_is_configured or direct_book_is_configured) then 'no_configured_calendar'
+            when
+                (default_is_configured and not default_has_cache)
+                or (direct_book_is_configured and not direct_book_has_cache)
+                then 'no_cache_row'
+            else 'cache_unreadable'
+        end as combined_null_reason
 
     from sources_side_by_side
 
@@ -90,7 +101,7 @@ figured as (
 
     select
         combined.*,
-        {{ booked_pct_columns('combined_booked_slots', 'combined_available_slots', 'has_any_cache') }}
+        {{ booked_pct_columns('combined_booked_slots', 'combined_available_slots', 'combined_null_reason') }}
 
     from combined
 
@@ -125,11 +136,12 @@ final as (
                 then figured.default_cache_fetched_at
             else figured.direct_book_cache_fetched_at
         end as cache_fetched_at,
-        -- stale when any source is (a configured source without a cache is), or there is no cache at all
+        -- stale when a configured source's cache is missing, stale or unreadable, or no
+        -- source enters the combined figure; a cache no calendar stands behind does not count
         (
-            not figured.has_any_cache
-            or figured.default_cache_is_stale
-            or figured.direct_book_cache_is_stale
+            not figured.has_combined_figure
+            or (figured.default_is_configured and figured.default_cache_is_stale)
+            or (figured.direct_book_is_configured and figured.direct_book_cache_is_stale)
         ) as cache_is_stale,
         -- both sources' errors when both have one, each named
         case
@@ -139,10 +151,11 @@ final as (
                     || '; DIRECT_BOOK: ' || figured.direct_book_cache_last_error
             else coalesce(figured.default_cache_last_error, figured.direct_book_cache_last_error)
         end as cache_last_error,
+        -- every cache whose free slots enter the combined figure covers the window
         (
-            figured.has_any_cache
-            and (figured.default_cache_covers_window or not figured.default_has_cache)
-            and (figured.direct_book_cache_covers_window or not figured.direct_book_has_cache)
+            figured.has_combined_figure
+            and (figured.default_cache_covers_window or not figured.default_enters_combined_figure)
+            and (figured.direct_book_cache_covers_window or not figured.direct_book_enters_combined_figure)
         ) as cache_covers_window,
         {%- for source, prefix in sources %}
         {%- for column in freshness_columns %}

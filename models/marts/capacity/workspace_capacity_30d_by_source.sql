@@ -44,11 +44,15 @@ counted as (
         workspace_sources.availability_source,
         workspace_sources.is_configured,
         workspace_sources.has_cache,
+        workspace_sources.cache_is_readable,
         workspace_sources.shares_default_calendar,
+        workspace_sources.source_null_reason,
+        workspace_sources.enters_combined_figure,
+        workspace_sources.bookings_enter_combined_figure,
         coalesce(booked_counts.booked_slots, 0) as booked_slots,
-        -- without a cache row the free slots are unknown, not 0
+        -- without a readable cache the free slots are unknown, not 0
         case
-            when workspace_sources.has_cache then cache_counts.available_slots_in_window
+            when workspace_sources.cache_is_readable then cache_counts.available_slots_in_window
         end as available_slots,
         workspace_sources.cache_fetched_at,
         workspace_sources.cache_is_stale,
@@ -66,15 +70,12 @@ counted as (
 
 ),
 
-with_workspace_caches as (
+with_workspace_figure as (
 
     select
         *,
-        max(case when availability_source = 'DEFAULT' and has_cache then 1 else 0 end)
-            over (partition by workspace_id) as default_has_cache_flag,
-        max(case when availability_source = 'DIRECT_BOOK' and has_cache and shares_default_calendar then 1 else 0 end)
-            over (partition by workspace_id) as shared_direct_book_cache_flag,
-        max(case when has_cache then 1 else 0 end) over (partition by workspace_id) as any_cache_flag
+        max(case when enters_combined_figure then 1 else 0 end)
+            over (partition by workspace_id) as workspace_has_figure_flag
 
     from counted
 
@@ -90,35 +91,33 @@ final as (
         {{ capacity_window_end() }} as window_end_at,
         is_configured,
         has_cache,
+        cache_is_readable,
         shares_default_calendar,
+        enters_combined_figure,
         booked_slots,
         available_slots,
-        {{ booked_pct_columns('booked_slots', 'available_slots', 'has_cache', 'shares_default_calendar') }},
+        {{ booked_pct_columns('booked_slots', 'available_slots', 'source_null_reason') }},
         cache_fetched_at,
         cache_is_stale,
         cache_last_error,
         cache_covers_window,
         invalid_slot_entries,
-        -- What this row adds to the workspace's combined figure (SPEC §1: only sources
-        -- with a cache row, each calendar once). A DIRECT_BOOK that is DEFAULT's calendar
-        -- again adds no bookings (they are DEFAULT's) and its free slots only when
-        -- DEFAULT has no cache to give them; DEFAULT's bookings then count through it.
-        -- NULL when the workspace has no cache at all (no combined figure).
+        -- What this row adds to the workspace's combined figure (SPEC §5: only configured
+        -- sources with a readable cache, each calendar once; int_workspace_sources decides).
+        -- NULL when no source of the workspace enters it (no combined figure), so a sum
+        -- over rows is the mart's combined figure, NULL included.
         case
-            when any_cache_flag = 0 then null
-            when availability_source = 'DEFAULT'
-                then case when has_cache or shared_direct_book_cache_flag = 1 then booked_slots else 0 end
-            when has_cache and not shares_default_calendar then booked_slots
+            when workspace_has_figure_flag = 0 then null
+            when bookings_enter_combined_figure then booked_slots
             else 0
         end as booked_slots_in_combined,
         case
-            when any_cache_flag = 0 then null
-            when not has_cache then 0
-            when shares_default_calendar and default_has_cache_flag = 1 then 0
-            else available_slots
+            when workspace_has_figure_flag = 0 then null
+            when enters_combined_figure then available_slots
+            else 0
         end as available_slots_in_combined
 
-    from with_workspace_caches
+    from with_workspace_figure
 
 )
 

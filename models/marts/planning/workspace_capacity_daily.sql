@@ -85,6 +85,8 @@ grid as (
         workspace_sources.workspace_id,
         workspace_sources.availability_source,
         workspace_sources.has_cache,
+        workspace_sources.cache_is_readable,
+        workspace_sources.source_null_reason,
         window_days.calendar_date,
         window_days.is_partial_day
 
@@ -101,8 +103,10 @@ counted as (
         grid.calendar_date,
         grid.is_partial_day,
         grid.has_cache,
+        grid.source_null_reason,
         coalesce(booked_by_day.booked_slots, 0) as booked_slots,
-        case when grid.has_cache then coalesce(available_by_day.available_slots, 0) end as available_slots
+        -- without a readable cache the free slots are unknown, not 0
+        case when grid.cache_is_readable then coalesce(available_by_day.available_slots, 0) end as available_slots
 
     from grid
     left join available_by_day
@@ -128,7 +132,7 @@ final as (
         has_cache,
         booked_slots,
         available_slots,
-        {{ booked_pct_columns('booked_slots', 'available_slots', 'has_cache') }}
+        {{ booked_pct_columns('booked_slots', 'available_slots', 'source_null_reason') }}
 
     from counted
 

@@ -76,9 +76,10 @@ counted as (
         cells.iso_weekday,
         cells.hour_of_day,
         workspace_sources.has_cache,
+        workspace_sources.source_null_reason,
         cells.booked_slots,
-        -- without a cache row the free slots are unknown, not 0
-        case when workspace_sources.has_cache then cells.available_slots end as available_slots
+        -- without a readable cache the free slots are unknown, not 0
+        case when workspace_sources.cache_is_readable then cells.available_slots end as available_slots
 
     from cells
     inner join workspace_sources
@@ -98,7 +99,7 @@ final as (
         has_cache,
         booked_slots,
         available_slots,
-        {{ booked_pct_columns('booked_slots', 'available_slots', 'has_cache') }}
+        {{ booked_pct_columns('booked_slots', 'available_slots', 'source_null_reason') }}
 
     from counted
 

@@ -15,7 +15,8 @@ renamed as {{ cte_hint({'postgres': 'not materialized'}) }} (
         {{ adapter.quote('clientId') }} as workspace_id,
         upper(trim(cast({{ adapter.quote('availabilitySource') }} as {{ dbt.type_string() }})))
             as availability_source,
-        cast({{ adapter.quote('slotsUtc') }} as {{ type_json() }}) as slots_json,
+        {{ cast_json(adapter.quote('slotsUtc')) }} as slots_json,
+        {{ json_text_type(adapter.quote('slotsUtc')) }} as slots_json_type,
         cast({{ adapter.quote('fetchedAt') }} as {{ dbt.type_timestamp() }}) as fetched_at,
         cast({{ adapter.quote('rangeStart') }} as {{ dbt.type_timestamp() }}) as range_start_at,
         cast({{ adapter.quote('rangeEnd') }} as {{ dbt.type_timestamp() }}) as range_end_at,
