@@ -308,15 +308,15 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
         ),
     ),
     # No settings: everything unattributed, no combined figure (no configured calendar), so
-    # stale. Its one (unconfigured) DEFAULT cache holds an object, not an array: unreadable
-    # (free slots unknown), quarantined, stale.
+    # stale, and no configured cache to date it. Its one (unconfigured) DEFAULT cache holds
+    # an object, not an array: unreadable (free slots unknown), quarantined, stale.
     "ws_harbor": _workspace(
         "ws_harbor",
         "Harbor Vets",
         booked=None,
         available=None,
         unattributed=1,
-        fetched=_at(8, 45),
+        fetched=None,
         stale=True,
         covers=False,
         invalid=1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -115,6 +116,8 @@ def _check(warehouse: Warehouse, workspaces: tuple[Workspace, ...]) -> None:
         row = mart[workspace.workspace_id]
         for column, expected in workspace.expected.items():
             actual = row[column]
+            if isinstance(actual, datetime) and actual.tzinfo is not None:
+                actual = actual.astimezone(UTC).replace(tzinfo=None)
             same = (
                 actual == pytest.approx(expected)
                 if isinstance(expected, float)

@@ -11,6 +11,7 @@ staleness and coverage, and per source the free slots and the NULL reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 AS_OF = "2026-03-02T09:00:00Z"
@@ -78,7 +79,8 @@ def _expect(
 
 WORKSPACES: tuple[Workspace, ...] = (
     # 100 % booked on its one configured calendar; a stale cache nobody configured holds 9
-    # free slots: under §1 it diluted the figure to 10 %. It neither enters nor makes stale.
+    # free slots: under §1 it diluted the figure to 10 %. It neither enters, nor makes the
+    # workspace stale, nor dates it.
     Workspace(
         "t_orphan_cache",
         {"ghlDefaultCalendarId": "cal_o"},
@@ -100,7 +102,9 @@ WORKSPACES: tuple[Workspace, ...] = (
             covers=True,
             default=(0, None),
             direct_book=(9, "not_configured"),
-        ),
+        )
+        # dated by the configured cache alone
+        | {"cache_fetched_at": datetime(2026, 3, 2, 8, 30)},
     ),
     # Unreadable caches of each kind (§5): unknown free slots, no figure, stale, quarantined.
     *(

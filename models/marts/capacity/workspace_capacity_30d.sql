@@ -91,7 +91,13 @@ combined as (
                 or (direct_book_is_configured and not direct_book_has_cache)
                 then 'no_cache_row'
             else 'cache_unreadable'
-        end as combined_null_reason
+        end as combined_null_reason,
+        -- the workspace's freshness is that of its configured sources' caches (SPEC §5: a
+        -- cache no calendar stands behind neither makes it stale nor dates or fails it)
+        case when default_is_configured then default_cache_fetched_at end as default_counted_fetched_at,
+        case when direct_book_is_configured then direct_book_cache_fetched_at end as direct_book_counted_fetched_at,
+        case when default_is_configured then default_cache_last_error end as default_counted_last_error,
+        case when direct_book_is_configured then direct_book_cache_last_error end as direct_book_counted_last_error
 
     from sources_side_by_side
 
@@ -128,13 +134,13 @@ final as (
         figured.booked_pct_null_reason,
         figured.default_booked_pct_null_reason,
         figured.direct_book_booked_pct_null_reason,
-        -- the oldest fetch of the sources that have one
+        -- the oldest fetch of the configured sources' caches
         case
-            when figured.direct_book_cache_fetched_at is null then figured.default_cache_fetched_at
-            when figured.default_cache_fetched_at is null then figured.direct_book_cache_fetched_at
-            when figured.default_cache_fetched_at <= figured.direct_book_cache_fetched_at
-                then figured.default_cache_fetched_at
-            else figured.direct_book_cache_fetched_at
+            when figured.direct_book_counted_fetched_at is null then figured.default_counted_fetched_at
+            when figured.default_counted_fetched_at is null then figured.direct_book_counted_fetched_at
+            when figured.default_counted_fetched_at <= figured.direct_book_counted_fetched_at
+                then figured.default_counted_fetched_at
+            else figured.direct_book_counted_fetched_at
         end as cache_fetched_at,
         -- stale when a configured source's cache is missing, stale or unreadable, or no
         -- source enters the combined figure; a cache no calendar stands behind does not count
@@ -143,13 +149,13 @@ final as (
             or (figured.default_is_configured and figured.default_cache_is_stale)
             or (figured.direct_book_is_configured and figured.direct_book_cache_is_stale)
         ) as cache_is_stale,
-        -- both sources' errors when both have one, each named
+        -- the configured sources' errors; both named when both have one
         case
-            when figured.default_cache_last_error is not null and figured.direct_book_cache_last_error is not null
+            when figured.default_counted_last_error is not null and figured.direct_book_counted_last_error is not null
                 then
-                    'DEFAULT: ' || figured.default_cache_last_error
-                    || '; DIRECT_BOOK: ' || figured.direct_book_cache_last_error
-            else coalesce(figured.default_cache_last_error, figured.direct_book_cache_last_error)
+                    'DEFAULT: ' || figured.default_counted_last_error
+                    || '; DIRECT_BOOK: ' || figured.direct_book_counted_last_error
+            else coalesce(figured.default_counted_last_error, figured.direct_book_counted_last_error)
         end as cache_last_error,
         -- every cache whose free slots enter the combined figure covers the window
         (
