@@ -9,15 +9,18 @@ same figures (the runner checks it does):
   hour ≤ 23, minute and second ≤ 59, an offset of at most ±14:00), converted
   to UTC with sub-second digits dropped; counted once per instant per cache (a cache
   is one workspace and source) when it falls in ``[as_of, as_of + 30 days)``;
-- caches: source trimmed and upper-cased, DEFAULT and DIRECT_BOOK only; slotsUtc
-  that is not an array has no slots (but the cache row still exists);
+- caches: source trimmed and upper-cased, DEFAULT and DIRECT_BOOK only; a cache is
+  readable when its slotsUtc is a JSON array (``[]`` included), one type check per
+  cache row; an unreadable one has no slots (but the cache row still exists);
 - bookings: status trimmed/upper-cased = CONFIRMED, ``startAt`` in the window, the
   lead's workspace; the provider's identifier (GHL calendar id / Calendly event type
   URI, trimmed, blank = missing, Calendly without trailing ``/`` and with a lower-case
   scheme and host) against that provider's configured calendars, DEFAULT first;
   the rest are unattributed;
-- figures: SPEC §1 (NULL available/total/% without a cache row, NULL % for a total
-  of 0, the combined figure over the sources that have a cache row);
+- figures: SPEC §5 (see :func:`_figures_sql`): a source's available/total are NULL
+  unless its cache is readable, its % NULL unless it is also configured and not
+  DEFAULT's calendar again; the combined figure sums only the configured sources with
+  a readable cache, each calendar once, and is NULL when none does;
 - quarantine: per source, the entries that are not valid timestamps (JSON null,
   non-strings, garbage), and one for a slotsUtc that is not an array, as the mart's
   ``*_invalid_slot_entries`` columns count them.
@@ -67,64 +70,76 @@ def _literal(value: object) -> str:
 
 
 def _figures_sql() -> str:
-    """The figures from per-workspace counts (engine-neutral SQL).
+    """The figures from per-workspace counts (engine-neutral SQL), SPEC §5.
 
-    A DIRECT_BOOK that is DEFAULT's calendar again (``shares``) has no % of its own,
-    and in the combined figure its bookings are DEFAULT's and its free slots count
-    only when DEFAULT has no cache row: no calendar is counted twice.
+    A source is *usable* when it is configured and its cache readable; only usable
+    sources enter the combined figure. A DIRECT_BOOK that is DEFAULT's calendar again
+    (``shares``) has no % of its own; its bookings are DEFAULT's, and its free slots
+    count only when DEFAULT's own cache cannot give them, in which case DEFAULT's
+    bookings enter with them: no calendar is counted twice, none half.
     """
     double = "cast(100 as double precision)"
+
+    def source_figures(prefix: str, has_own_pct: str) -> str:
+        booked, available = f"{prefix}_booked", f"{prefix}_available"
+        return f"""
+    {booked} as {prefix}_booked_slots,
+    case when {prefix}_readable then {available} end as {prefix}_available_slots,
+    case when {prefix}_readable then {booked} + {available} end as {prefix}_total_slots,
+    case when {has_own_pct} and {booked} + {available} > 0
+        then {double} * {booked} / ({booked} + {available}) end as {prefix}_booked_pct,"""
+
     return f"""
 select
     workspace_id,
-    case when has_any_cache then in_booked end as booked_slots,
-    case when has_any_cache then in_available end as available_slots,
-    case when has_any_cache then in_booked + in_available end as total_slots,
-    case when has_any_cache and in_booked + in_available > 0
+    case when has_figure then in_booked end as booked_slots,
+    case when has_figure then in_available end as available_slots,
+    case when has_figure then in_booked + in_available end as total_slots,
+    case when has_figure and in_booked + in_available > 0
         then {double} * in_booked / (in_booked + in_available) end as booked_pct,
-    default_booked as default_booked_slots,
-    case when default_has_cache then default_available end as default_available_slots,
-    case when default_has_cache then default_booked + default_available end
-        as default_total_slots,
-    case when default_has_cache and default_booked + default_available > 0
-        then {double} * default_booked / (default_booked + default_available) end
-        as default_booked_pct,
-    direct_book_booked as direct_book_booked_slots,
-    case when direct_book_has_cache then direct_book_available end
-        as direct_book_available_slots,
-    case when direct_book_has_cache then direct_book_booked + direct_book_available end
-        as direct_book_total_slots,
-    case when direct_book_has_cache and not shares
-        and direct_book_booked + direct_book_available > 0
-        then {double} * direct_book_booked / (direct_book_booked + direct_book_available) end
-        as direct_book_booked_pct,
+    {source_figures("default", "default_usable").strip()}
+    {source_figures("direct_book", "direct_book_usable and not shares").strip()}
     unattributed as unattributed_booked_slots,
     default_invalid as default_invalid_slot_entries,
     direct_book_invalid as direct_book_invalid_slot_entries
 from (
     select
         *,
-        default_has_cache or direct_book_has_cache as has_any_cache,
-        case when default_has_cache or (direct_book_has_cache and shares)
+        default_usable or direct_book_enters as has_figure,
+        case when default_usable or (shares and direct_book_usable)
             then default_booked else 0 end
-        + case when direct_book_has_cache and not shares then direct_book_booked else 0 end
+        + case when direct_book_usable and not shares then direct_book_booked else 0 end
             as in_booked,
-        case when default_has_cache then default_available else 0 end
-        + case when direct_book_has_cache and not (shares and default_has_cache)
-            then direct_book_available else 0 end as in_available
-    from per_workspace
+        case when default_usable then default_available else 0 end
+        + case when direct_book_enters then direct_book_available else 0 end as in_available
+    from (
+        select
+            *,
+            direct_book_usable and not (shares and default_usable) as direct_book_enters
+        from per_workspace
+    ) as entering
 ) as counted
 order by workspace_id"""
 
 
 def _per_workspace_sql(available_cte: str) -> str:
-    """Counts per workspace from ``caches``, ``{available_cte}`` and ``booked``."""
+    """Counts and flags per workspace from ``caches``, ``{available_cte}`` and ``booked``.
+
+    Never NULL: a workspace without settings or a cache row has its flags false and its
+    counts 0, so that the figures above need no NULL logic of their own.
+    """
     return f"""
 per_workspace as (
     select
         clients.id as workspace_id,
-        coalesce(default_cache.has_cache, false) as default_has_cache,
-        coalesce(direct_cache.has_cache, false) as direct_book_has_cache,
+        coalesce(default_cache.readable, false) as default_readable,
+        coalesce(direct_cache.readable, false) as direct_book_readable,
+        coalesce(default_cache.readable, false)
+        and coalesce(settings.ghl_default, settings.calendly_default) is not null
+            as default_usable,
+        coalesce(direct_cache.readable, false)
+        and coalesce(settings.ghl_direct, settings.calendly_direct) is not null
+            as direct_book_usable,
         coalesce(default_cache.available, 0) as default_available,
         coalesce(direct_cache.available, 0) as direct_book_available,
         coalesce(booked_counts.default_booked, 0) as default_booked,
@@ -140,11 +155,11 @@ per_workspace as (
     from clients
     left join settings on settings.workspace_id = clients.id
     left join (
-        select workspace_id, true as has_cache, available, invalid from {available_cte}
+        select workspace_id, readable, available, invalid from {available_cte}
         where source = 'DEFAULT'
     ) as default_cache on default_cache.workspace_id = clients.id
     left join (
-        select workspace_id, true as has_cache, available, invalid from {available_cte}
+        select workspace_id, readable, available, invalid from {available_cte}
         where source = 'DIRECT_BOOK'
     ) as direct_cache on direct_cache.workspace_id = clients.id
     left join (
@@ -259,8 +274,9 @@ caches as (
     select
         "clientId" as workspace_id,
         upper(trim("availabilitySource")) as source,
+        -- unnested only when an array: jsonb_array_elements_text fails on anything else
         case when jsonb_typeof("slotsUtc") = 'array' then "slotsUtc" end as slots,
-        coalesce(jsonb_typeof("slotsUtc") != 'array', false) as not_an_array
+        coalesce(jsonb_typeof("slotsUtc") = 'array', false) as readable
     from {app}."WorkspaceAvailabilityCache"
     where upper(trim("availabilitySource")) in ('DEFAULT', 'DIRECT_BOOK')
 ),
@@ -310,9 +326,10 @@ available as (
     select
         caches.workspace_id,
         caches.source,
+        caches.readable,
         counts.available,
         coalesce(jsonb_array_length(caches.slots), 0) - counts.valid
-        + case when caches.not_an_array then 1 else 0 end as invalid
+        + case when caches.readable then 0 else 1 end as invalid
     from caches
     cross join lateral (
         select
@@ -348,8 +365,9 @@ caches as (
         row_number() over () as cache_number,
         "clientId" as workspace_id,
         upper(trim("availabilitySource")) as source,
-        case when json_type("slotsUtc") = 'ARRAY' then "slotsUtc" end as slots,
-        coalesce(json_type("slotsUtc") != 'ARRAY', false) as not_an_array
+        -- no guard needed for the elements: '$[*]' of anything but an array is no element
+        "slotsUtc" as slots,
+        coalesce(json_type("slotsUtc") = 'ARRAY', false) as readable
     from {app}."WorkspaceAvailabilityCache"
     where upper(trim("availabilitySource")) in ('DEFAULT', 'DIRECT_BOOK')
 ),
@@ -394,8 +412,9 @@ available as (
     select
         caches.workspace_id,
         caches.source,
+        caches.readable,
         coalesce(cache_counts.available, 0) as available,
-        coalesce(cache_counts.invalid, 0) + case when caches.not_an_array then 1 else 0 end
+        coalesce(cache_counts.invalid, 0) + case when caches.readable then 0 else 1 end
             as invalid
     from caches
     left join cache_counts on cache_counts.cache_number = caches.cache_number

@@ -10,8 +10,9 @@ The data is shaped like production, including what SPEC §3 says goes wrong:
   blank ids, Calendly URIs with a trailing slash or an upper-case host, one calendar
   configured for both sources, no settings at all;
 - two caches (DEFAULT, DIRECT_BOOK) per workspace when configured, sometimes missing,
-  stale, with lastError, short of the window, JSON null, not an array, an empty
-  array, a source written in another case or an unknown source;
+  stale, with lastError, short of the window, JSON null, an object, a scalar, an
+  empty array, a source written in another case or an unknown source; sometimes a
+  cache for a source no calendar is configured for;
 - 8 to 40 slots a day over 45 days, mostly ``...T15:00:00.000Z`` but also without
   milliseconds or in a local offset (``-05:00``, ``+0530``, ``+01``), repeated
   (also across formats), out of order, and a small share of bad entries: JSON null,
@@ -19,6 +20,11 @@ The data is shaped like production, including what SPEC §3 says goes wrong:
 - leads, and appointments with mixed statuses (and case/whitespace variants), some
   without startAt, attributed to the default or direct calendar, missing, blank,
   padded, another workspace's calendar, or the other provider's identifier.
+
+The first workspaces of every run (EDGE_CASES) have their calendars and caches fixed
+rather than drawn: each SPEC §5 state the models tell apart is met at any scale, so
+that the 100-workspace equality run checks every rule (a share drawn at random may
+miss a state at that scale). Everything else about them is drawn as usual.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from capacity.bench.scenario import AS_OF
 
@@ -65,6 +72,64 @@ BAD_ENTRIES: tuple[str, ...] = (
     '{"start": "2026-03-10T10:00:00Z"}',
     '["2026-03-10T10:00:00Z"]',
 )
+# A cache's slotsUtc by a uniform roll: below each bound, that JSON value (SPEC §5's
+# unreadable kinds: JSON null, an object, scalars; then the readable empty array),
+# else drawn slots.
+DRAWN_SLOTS = "drawn"
+SLOTS_BY_ROLL: tuple[tuple[float, str], ...] = (
+    (0.01, "null"),
+    (0.015, '{"error": "not an array"}'),
+    (0.0175, "42"),
+    (0.02, '"2026-03-02T10:00:00.000Z"'),
+    (0.03, "[]"),
+)
+BLANK_IDENTIFIER = "   "  # counts as missing
+
+
+# Which sources have a calendar configured: no settings row, a row without any
+# identifier, DEFAULT only, DIRECT_BOOK only, one each, or one calendar for both.
+Calendars = Literal["no_row", "blank", "default", "direct", "both", "shared"]
+
+
+@dataclass(frozen=True)
+class EdgeCase:
+    """A workspace's SPEC §5 state, fixed: its calendars and each source's cache
+    (a slotsUtc JSON value, DRAWN_SLOTS for drawn slots, None for no cache row)."""
+
+    calendars: Calendars
+    default_slots: str | None
+    direct_slots: str | None
+
+    def slots(self, source: str) -> str | None:
+        """The source's slotsUtc; None (no cache row) for a source outside SPEC's two."""
+        return {"DEFAULT": self.default_slots, "DIRECT_BOOK": self.direct_slots}.get(source)
+
+
+# Workspace n (from 0) of every run is EDGE_CASES[n]; the §5 state each one is for.
+EDGE_CASES: tuple[EdgeCase, ...] = (
+    # a cache no calendar stands behind: not_configured, out of the combined figure
+    EdgeCase("default", DRAWN_SLOTS, DRAWN_SLOTS),
+    EdgeCase("direct", DRAWN_SLOTS, DRAWN_SLOTS),
+    # no configured calendar: no combined figure (no_configured_calendar), caches or not
+    EdgeCase("no_row", DRAWN_SLOTS, '{"error": "not an array"}'),
+    EdgeCase("blank", "[]", None),
+    EdgeCase("no_row", None, None),
+    # unreadable caches of every kind, beside a readable one or not
+    EdgeCase("both", "null", DRAWN_SLOTS),
+    EdgeCase("both", DRAWN_SLOTS, '{"slots": ["2026-03-03T15:00:00.000Z"]}'),
+    EdgeCase("both", "42", "true"),
+    EdgeCase("default", '"2026-03-03T15:00:00.000Z"', None),
+    EdgeCase("both", None, "null"),
+    # configured without a cache row, the other source fine
+    EdgeCase("both", DRAWN_SLOTS, None),
+    # one calendar for both sources: counted once whichever cache gives its free slots
+    EdgeCase("shared", DRAWN_SLOTS, DRAWN_SLOTS),
+    EdgeCase("shared", "null", DRAWN_SLOTS),
+    EdgeCase("shared", None, DRAWN_SLOTS),
+    EdgeCase("shared", DRAWN_SLOTS, "[]"),
+    EdgeCase("shared", "[]", '"not an array"'),
+)
+
 STATUSES: tuple[tuple[str, float], ...] = (
     ("CONFIRMED", 0.55),
     (" confirmed", 0.03),
@@ -185,25 +250,37 @@ class _Workspace:
     direct_id: str | None
 
 
-def _settings(rng: random.Random, index: int, batch: Batch) -> _Workspace:
+def _configured(rng: random.Random, calendars: Calendars | None) -> Calendars:
+    """The calendars of a workspace: its edge case's, or drawn."""
+    roll = rng.random()
+    if calendars is not None:
+        return calendars
+    if roll < 0.02:
+        return "no_row"
+    if roll < 0.07:
+        return "shared"
+    return "both" if roll < 0.95 else "default"
+
+
+def _settings(rng: random.Random, index: int, batch: Batch, edge: EdgeCase | None) -> _Workspace:
     wid = workspace_id(index)
     provider = "CALENDLY" if rng.random() < 0.3 else "GHL"
     calendly = provider == "CALENDLY"
     default_id, direct_id = _calendly_uris(index) if calendly else _ghl_ids(index)
-    roll = rng.random()
-    if roll < 0.02:  # no settings row at all
+    calendars = _configured(rng, edge.calendars if edge else None)
+    if calendars == "no_row":
         return _Workspace(index, provider, None, None)
-    configured_direct: str | None
-    if roll < 0.07:
-        configured_direct = default_id  # one calendar for both sources: DEFAULT wins
-    elif roll < 0.95:
-        configured_direct = direct_id
-    else:
-        configured_direct = None
-    stored_default = _spelled(rng, default_id, calendly)
+    configured_default = default_id if calendars in ("default", "both", "shared") else None
+    # shared: one calendar for both sources, its bookings DEFAULT's
+    configured_direct = {"direct": direct_id, "both": direct_id, "shared": default_id}.get(
+        calendars
+    )
+    stored_default = (
+        _spelled(rng, configured_default, calendly) if configured_default else BLANK_IDENTIFIER
+    )
     stored_direct = _spelled(rng, configured_direct, calendly) if configured_direct else None
     if configured_direct is None and rng.random() < 0.2:
-        stored_direct = "   "  # blank: counts as missing
+        stored_direct = BLANK_IDENTIFIER
     stored_provider = None if rng.random() < 0.05 else provider
     if calendly:
         ghl: tuple[Value, Value] = (None, None)
@@ -213,7 +290,7 @@ def _settings(rng: random.Random, index: int, batch: Batch) -> _Workspace:
     batch.rows["WorkspaceSettings"].append(
         (f"set_{index:06d}", wid, stored_provider, *ghl, *cal, "bench-fake-token", None)
     )
-    return _Workspace(index, provider, default_id, configured_direct)
+    return _Workspace(index, provider, configured_default, configured_direct)
 
 
 def _slot_tokens(rng: random.Random, first_day: date, days: int) -> list[str]:
@@ -250,14 +327,15 @@ def _slot_tokens(rng: random.Random, first_day: date, days: int) -> list[str]:
     return tokens
 
 
-def _caches(rng: random.Random, ws: _Workspace, batch: Batch) -> None:
+def _caches(rng: random.Random, ws: _Workspace, batch: Batch, edge: EdgeCase | None) -> None:
     wid = workspace_id(ws.index)
     rows = batch.rows["WorkspaceAvailabilityCache"]
     sources = [("DEFAULT", ws.default_id), ("DIRECT_BOOK", ws.direct_id)]
     if rng.random() < 0.01:
         sources.append(("ROUND_ROBIN", None))  # an unknown source: a warning, not a figure
     for source, configured in sources:
-        if not rng.random() < (0.98 if configured else 0.15):
+        present = rng.random() < (0.98 if configured else 0.15)
+        if not (edge.slots(source) is not None if edge else present):
             continue
         label = source
         if rng.random() < 0.02:
@@ -270,13 +348,9 @@ def _caches(rng: random.Random, ws: _Workspace, batch: Batch) -> None:
         range_end = range_start + timedelta(days=days)
         error = "429 Too Many Requests" if rng.random() < 0.03 else None
         kind = rng.random()
-        if kind < 0.01:
-            slots = "null"
-        elif kind < 0.02:
-            slots = '{"error": "not an array"}'
-        elif kind < 0.03:
-            slots = "[]"
-        else:
+        slots = next((value for bound, value in SLOTS_BY_ROLL if kind < bound), DRAWN_SLOTS)
+        slots = (edge.slots(source) if edge else None) or slots
+        if slots == DRAWN_SLOTS:
             tokens = _slot_tokens(rng, range_start.date(), days)
             batch.slot_entries += len(tokens)
             slots = "[" + ", ".join(tokens) + "]"
@@ -355,8 +429,9 @@ def generate_workspace(seed: int, index: int, batch: Batch) -> None:
     wid = workspace_id(index)
     created = AS_OF - timedelta(days=rng.randint(30, 900))
     batch.rows["Client"].append((wid, f"Workspace {index:06d}", ts(created)))
-    ws = _settings(rng, index, batch)
-    _caches(rng, ws, batch)
+    edge = EDGE_CASES[index] if index < len(EDGE_CASES) else None
+    ws = _settings(rng, index, batch, edge)
+    _caches(rng, ws, batch, edge)
     _leads_and_appointments(rng, ws, batch)
 
 

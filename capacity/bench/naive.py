@@ -4,14 +4,17 @@ Each workspace's caches are loaded, their slotsUtc JSON decoded and every entry 
 in Python; its confirmed appointments in the window are attributed in Python. The rows
 come from server-side cursors read with ``fetchmany`` and merged by workspace id (every
 query is ordered by it), so memory holds one workspace at a time, never all the slots.
-The parsing and normalisation rules are the models' (see :mod:`capacity.bench.floor`).
+The parsing and normalisation rules are the models' (see :mod:`capacity.bench.floor`),
+and so are the figures: SPEC §5, where a source enters the combined figure only when
+it is configured and its cache readable (:class:`Source`, :func:`combined_figures`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,15 +88,17 @@ def normalize_uri(value: str | None) -> str | None:
     return trimmed or None
 
 
-def count_cache(slots_json: str | None) -> tuple[int, int]:
-    """One cache's distinct valid instants inside the window, and its quarantined
-    entries (every element that is not a valid timestamp; a slotsUtc that is not an
-    array is one)."""
-    if slots_json is None:
-        return 0, 0
-    entries = json.loads(slots_json)
+def count_cache(slots_json: str | None) -> tuple[int | None, int]:
+    """One cache's distinct valid instants inside the window (None when the cache is
+    unreadable, SPEC §5: its free slots are unknown), and its quarantined entries
+    (every element that is not a valid timestamp; a whole slotsUtc that is not an
+    array, a SQL NULL or text that is not JSON is one)."""
+    try:
+        entries = None if slots_json is None else json.loads(slots_json)
+    except json.JSONDecodeError:
+        entries = None
     if not isinstance(entries, list):
-        return 0, 1
+        return None, 1
     instants = set()
     invalid = 0
     for entry in entries:
@@ -130,45 +135,140 @@ def attribute(
     return None
 
 
-def figures_for(
-    caches: dict[str, str | None], booked: dict[str | None, int], shares: bool
-) -> FigureRow:
-    """One workspace's figures from its caches (source -> JSON), its bookings per source,
-    and whether DIRECT_BOOK is DEFAULT's calendar again (then it has no % of its own,
-    and counts in the combined figure only where DEFAULT cannot)."""
-    has_default, has_direct = "DEFAULT" in caches, "DIRECT_BOOK" in caches
-    default_booked, direct_booked = booked.get("DEFAULT", 0), booked.get("DIRECT_BOOK", 0)
-    default_available, default_invalid = (
-        count_cache(caches["DEFAULT"]) if has_default else (None, 0)
-    )
-    direct_available, direct_invalid = (
-        count_cache(caches["DIRECT_BOOK"]) if has_direct else (None, 0)
-    )
+# A workspace's normalised calendar identifiers: GHL default, GHL direct, Calendly
+# default, Calendly direct (None for each without a settings row).
+Settings = tuple[str | None, str | None, str | None, str | None]
+SourceFigureRow = tuple[int, int | None, int | None, float | None]
+CombinedFigureRow = tuple[int | None, int | None, int | None, float | None]
 
-    def figures(
-        source_booked: int, available: int | None, own_pct: bool = True
-    ) -> tuple[int, int | None, int | None, float | None]:
-        total = None if available is None else source_booked + available
-        pct = 100 * source_booked / total if total and own_pct else None
-        return source_booked, available, total, pct
 
-    if has_default or has_direct:
-        in_booked = (default_booked if has_default or (has_direct and shares) else 0) + (
-            direct_booked if has_direct and not shares else 0
-        )
-        in_available = (default_available or 0) + (
-            direct_available or 0 if has_direct and not (shares and has_default) else 0
-        )
-        combined = figures(in_booked, in_available)
-    else:
-        combined = (None, None, None, None)
+def normalized_settings(row: Sequence[str | None]) -> Settings:
+    """The four configured identifiers of a WorkspaceSettings row, normalised."""
+    ghl_default, ghl_direct, calendly_default, calendly_direct = row
     return (
-        *combined,
-        *figures(default_booked, default_available),
-        *figures(direct_booked, direct_available, own_pct=not shares),
+        normalize_id(ghl_default),
+        normalize_id(ghl_direct),
+        normalize_uri(calendly_default),
+        normalize_uri(calendly_direct),
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    """One availability source of one workspace, as int_workspace_sources sees it."""
+
+    configured: bool  # an identifier for it, of either provider
+    has_cache: bool
+    available: int | None  # the cache's in-window free slots; None unless it is readable
+    invalid: int  # quarantined entries of its cache
+    booked: int  # confirmed appointments attributed to it
+    shares: bool = False  # a DIRECT_BOOK that is DEFAULT's calendar again
+
+    @property
+    def readable(self) -> bool:
+        return self.available is not None
+
+    @property
+    def usable(self) -> bool:
+        """Configured with a readable cache: what a source needs to be in a combined
+        figure (SPEC §5)."""
+        return self.configured and self.readable
+
+    @property
+    def null_reason(self) -> str | None:
+        """Why it has no % of its own whatever its counts (the models' order)."""
+        if not self.has_cache:
+            return "no_cache_row"
+        if not self.readable:
+            return "cache_unreadable"
+        if not self.configured:
+            return "not_configured"
+        if self.shares:
+            return "shares_default_calendar"
+        return None
+
+    def figures(self) -> SourceFigureRow:
+        total = None if self.available is None else self.booked + self.available
+        pct = 100 * self.booked / total if total and self.null_reason is None else None
+        return self.booked, self.available, total, pct
+
+
+def sources_of(
+    settings: Settings | None,
+    caches: Mapping[str, str | None],
+    booked: Mapping[str | None, int],
+) -> tuple[Source, Source]:
+    """DEFAULT and DIRECT_BOOK of one workspace from its normalised settings, its caches
+    (source -> slotsUtc JSON) and its bookings per source."""
+    ghl_default, ghl_direct, calendly_default, calendly_direct = settings or (None,) * 4
+    shares = (ghl_direct is not None and ghl_direct == ghl_default) or (
+        calendly_direct is not None and calendly_direct == calendly_default
+    )
+
+    def source(name: str, identifiers: tuple[str | None, str | None], shares: bool) -> Source:
+        has_cache = name in caches
+        available, invalid = count_cache(caches[name]) if has_cache else (None, 0)
+        configured = any(identifier is not None for identifier in identifiers)
+        return Source(configured, has_cache, available, invalid, booked.get(name, 0), shares)
+
+    return (
+        source("DEFAULT", (ghl_default, calendly_default), False),
+        source("DIRECT_BOOK", (ghl_direct, calendly_direct), shares),
+    )
+
+
+def direct_book_enters(default: Source, direct: Source) -> bool:
+    """DIRECT_BOOK's free slots enter the combined figure: usable, and not DEFAULT's
+    calendar again when DEFAULT's own cache already gives them (counted once)."""
+    return direct.usable and not (direct.shares and default.usable)
+
+
+def combined_figures(default: Source, direct: Source) -> CombinedFigureRow:
+    """The workspace's combined booked, available, total and % (SPEC §5)."""
+    direct_enters = direct_book_enters(default, direct)
+    if not (default.usable or direct_enters):
+        return None, None, None, None
+    # A shared calendar's bookings are DEFAULT's; they enter with its free slots, from
+    # DEFAULT's cache or, when that one cannot be read, from DIRECT_BOOK's.
+    default_bookings_enter = default.usable or (direct.shares and direct.usable)
+    direct_bookings_enter = direct.usable and not direct.shares
+    booked = (default.booked if default_bookings_enter else 0) + (
+        direct.booked if direct_bookings_enter else 0
+    )
+    available = ((default.available or 0) if default.usable else 0) + (
+        (direct.available or 0) if direct_enters else 0
+    )
+    total = booked + available
+    return booked, available, total, 100 * booked / total if total else None
+
+
+def combined_null_reason(default: Source, direct: Source) -> str | None:
+    """Why the workspace has no combined %, as the mart says it."""
+    if default.usable or direct_book_enters(default, direct):
+        total = combined_figures(default, direct)[2]
+        return "no_slots_in_window" if total == 0 else None
+    if not (default.configured or direct.configured):
+        return "no_configured_calendar"
+    if any(source.configured and not source.has_cache for source in (default, direct)):
+        return "no_cache_row"
+    return "cache_unreadable"
+
+
+def figures_for(
+    settings: Settings | None,
+    caches: Mapping[str, str | None],
+    booked: Mapping[str | None, int],
+) -> FigureRow:
+    """One workspace's figures (FIGURE_COLUMNS) from its normalised settings, its caches
+    (source -> slotsUtc JSON) and its bookings per source (None: unattributed)."""
+    default, direct = sources_of(settings, caches, booked)
+    return (
+        *combined_figures(default, direct),
+        *default.figures(),
+        *direct.figures(),
         booked.get(None, 0),
-        default_invalid,
-        direct_invalid,
+        default.invalid,
+        direct.invalid,
     )
 
 
@@ -232,16 +332,7 @@ def naive_figures(connection: Any, engine: str, app_schema: str, workspaces: int
     progress = Progress(f"naive {engine}", workspaces, "workspaces", interval=10.0)
     for (workspace_id,) in _fetch(connection, engine, "naive_clients", queries["clients"]):
         settings_rows = streams["settings"].take(workspace_id)
-        settings = (
-            (
-                normalize_id(settings_rows[0][1]),
-                normalize_id(settings_rows[0][2]),
-                normalize_uri(settings_rows[0][3]),
-                normalize_uri(settings_rows[0][4]),
-            )
-            if settings_rows
-            else None
-        )
+        settings = normalized_settings(settings_rows[0][1:]) if settings_rows else None
         caches: dict[str, str | None] = {}
         for _, source, slots in streams["caches"].take(workspace_id):
             source = source.strip(" ").upper()
@@ -256,10 +347,6 @@ def naive_figures(connection: Any, engine: str, app_schema: str, workspaces: int
                 continue
             source_of = attribute(provider, ghl_id, calendly_uri, settings)
             booked[source_of] = booked.get(source_of, 0) + 1
-        shares = settings is not None and (
-            (settings[1] is not None and settings[1] == settings[0])
-            or (settings[3] is not None and settings[3] == settings[2])
-        )
-        figures[workspace_id] = figures_for(caches, booked, shares)
+        figures[workspace_id] = figures_for(settings, caches, booked)
         progress.advance(1)
     return figures

@@ -17,11 +17,23 @@ import pytest
 from psycopg.errors import InsufficientPrivilege
 
 from capacity.bench.figures import FiguresDiffer, check_agree, figures_from_rows
-from capacity.bench.generator import TABLE_ORDER, generate_batches
+from capacity.bench.generator import COLUMNS, TABLE_ORDER, generate_batches
 from capacity.bench.loaders import PostgresWriter
-from capacity.bench.naive import count_cache, normalize_uri, parse_slot
+from capacity.bench.naive import (
+    Settings,
+    Source,
+    combined_figures,
+    combined_null_reason,
+    count_cache,
+    direct_book_enters,
+    figures_for,
+    normalize_uri,
+    normalized_settings,
+    parse_slot,
+    sources_of,
+)
 from capacity.bench.runner import BenchResult, run_bench
-from capacity.bench.scenario import AS_OF_ISO, BenchSettings
+from capacity.bench.scenario import AS_OF_ISO, DEFAULT_SEED, BenchSettings
 from capacity.commands import DEMO_AS_OF
 
 WORKSPACES = 100
@@ -121,7 +133,8 @@ def test_a_workspace_with_two_rows_of_figures_is_an_error() -> None:
 
 def test_naive_counts_a_cache_as_the_models_do() -> None:
     # two spellings of one instant count once; out of the window is not counted;
-    # JSON null, a number and garbage are quarantined; so is a value that is not an array
+    # JSON null, a number and garbage are quarantined; a value that is not an array is
+    # unreadable (no count of free slots) and one quarantined entry
     slots = [
         "2026-03-03T15:00:00.000Z",
         "2026-03-03T10:00:00-05:00",
@@ -132,10 +145,125 @@ def test_naive_counts_a_cache_as_the_models_do() -> None:
         "garbage",
     ]
     assert count_cache(json.dumps(slots)) == (2, 3)
-    assert count_cache('{"error": "not an array"}') == (0, 1)
-    assert count_cache("null") == (0, 1)
+    for unreadable in (
+        '{"error": "not an array"}',
+        "null",
+        "42",
+        '"2026-03-03T15:00:00Z"',
+        "{",
+        None,
+    ):
+        assert count_cache(unreadable) == (None, 1), unreadable
     assert count_cache("[]") == (0, 0)
-    assert count_cache(None) == (0, 0)
+
+
+# A cache with two free slots in the window, for the §5 cases below.
+TWO_SLOTS = json.dumps(["2026-03-03T15:00:00Z", "2026-03-04T15:00:00Z"])
+ONE_SLOT = json.dumps(["2026-03-05T15:00:00Z"])
+
+
+def test_naive_figures_follow_the_trust_rules() -> None:
+    """SPEC §5, worked by hand: (combined 4, DEFAULT 4, DIRECT_BOOK 4, unattributed,
+    invalid entries per source)."""
+    two_calendars = ("cal_main", "cal_direct", None, None)
+    shared = ("cal_main", "cal_main", None, None)
+    booked = {"DEFAULT": 2, "DIRECT_BOOK": 1, None: 5}
+    # an unconfigured DIRECT_BOOK's cache keeps its count but is out of the combined figure
+    default_only = normalized_settings(("cal_main", "  ", None, None))
+    both_caches = {"DEFAULT": TWO_SLOTS, "DIRECT_BOOK": ONE_SLOT}
+    assert figures_for(default_only, both_caches, {"DEFAULT": 2}) == (
+        2, 2, 4, 50.0, 2, 2, 4, 50.0, 0, 1, 1, None, 0, 0, 0,
+    )  # fmt: skip
+    # an unreadable cache: unknown free slots, one invalid entry, the other source alone
+    assert figures_for(two_calendars, {"DEFAULT": "null", "DIRECT_BOOK": ONE_SLOT}, booked) == (
+        1, 1, 2, 50.0, 2, None, None, None, 1, 1, 2, 50.0, 5, 1, 0,
+    )  # fmt: skip
+    # no configured calendar: no combined figure, whatever the caches hold
+    assert figures_for(None, {"DEFAULT": TWO_SLOTS}, {None: 3}) == (
+        None, None, None, None, 0, 2, 2, None, 0, None, None, None, 3, 0, 0,
+    )  # fmt: skip
+    # one calendar for both sources, DEFAULT's cache readable: counted once, from DEFAULT
+    assert figures_for(shared, both_caches, booked) == (
+        2, 2, 4, 50.0, 2, 2, 4, 50.0, 1, 1, 2, None, 5, 0, 0,
+    )  # fmt: skip
+    # ... DEFAULT's cache unreadable: DEFAULT's bookings with DIRECT_BOOK's free slots
+    assert figures_for(shared, {"DEFAULT": "{}", "DIRECT_BOOK": ONE_SLOT}, booked) == (
+        2, 1, 3, 200 / 3, 2, None, None, None, 1, 1, 2, None, 5, 1, 0,
+    )  # fmt: skip
+
+
+def test_naive_reasons_follow_the_trust_rules() -> None:
+    def source(configured: bool, slots: str | None, shares: bool = False) -> Source:
+        available, invalid = count_cache(slots) if slots is not None else (None, 0)
+        return Source(configured, slots is not None, available, invalid, 1, shares)
+
+    readable, unreadable, missing = source(True, "[]"), source(True, "null"), source(True, None)
+    orphan = source(False, "[]")
+    assert [s.null_reason for s in (readable, unreadable, missing, orphan)] == [
+        None,
+        "cache_unreadable",
+        "no_cache_row",
+        "not_configured",
+    ]
+    assert source(True, "[]", shares=True).null_reason == "shares_default_calendar"
+    assert combined_null_reason(orphan, source(False, None)) == "no_configured_calendar"
+    assert combined_null_reason(missing, unreadable) == "no_cache_row"
+    assert combined_null_reason(unreadable, orphan) == "cache_unreadable"
+    assert combined_null_reason(readable, missing) is None  # 1 booked of 1
+    assert combined_null_reason(source(True, "[]"), orphan) is None
+    assert combined_figures(orphan, orphan) == (None, None, None, None)
+    assert not direct_book_enters(readable, source(True, "[]", shares=True))
+    assert direct_book_enters(unreadable, source(True, "[]", shares=True))
+
+
+def test_the_generator_meets_every_trust_state_at_the_smallest_scale() -> None:
+    """The 100-workspace equality run compares the three approaches on every SPEC §5
+    state: orphan caches, unreadable slotsUtc of each kind, no configured calendar,
+    one calendar shared with and without a readable DEFAULT cache."""
+    settings_columns = COLUMNS["WorkspaceSettings"]
+    identifier_columns = [
+        settings_columns.index(name)
+        for name in (
+            "ghlDefaultCalendarId",
+            "ghlDirectBookCalendarId",
+            "calendlyEventTypeUri",
+            "calendlyDirectBookEventTypeUri",
+        )
+    ]
+    workspaces: list[str] = []
+    settings: dict[str, Settings] = {}
+    caches: dict[str, dict[str, str]] = {}
+    unreadable_types: set[str] = set()
+    for batch in generate_batches(WORKSPACES, seed=DEFAULT_SEED):
+        workspaces.extend(str(row[0]) for row in batch.rows["Client"])
+        for row in batch.rows["WorkspaceSettings"]:
+            identifiers = [None if row[i] is None else str(row[i]) for i in identifier_columns]
+            settings[str(row[1])] = normalized_settings(identifiers)
+        for _, workspace, label, slots, *_ in batch.rows["WorkspaceAvailabilityCache"]:
+            caches.setdefault(str(workspace), {})[str(label).strip().upper()] = str(slots)
+            if not str(slots).startswith("["):
+                unreadable_types.add(type(json.loads(str(slots))).__name__)
+    states: set[str] = set()
+    for workspace in workspaces:
+        default, direct = sources_of(settings.get(workspace), caches.get(workspace, {}), {})
+        for name, source in (("DEFAULT", default), ("DIRECT_BOOK", direct)):
+            states.add(f"{name}: {source.null_reason}")
+        states.add(f"combined: {combined_null_reason(default, direct)}")
+        if direct.shares:
+            states.add(f"shared, DEFAULT usable: {default.usable}")
+    assert unreadable_types >= {"NoneType", "dict", "int", "str", "bool"}
+    for name in ("DEFAULT", "DIRECT_BOOK"):
+        assert {
+            f"{name}: {reason}" for reason in ("no_cache_row", "cache_unreadable", "not_configured")
+        } <= states
+    assert {
+        "DIRECT_BOOK: shares_default_calendar",
+        "combined: no_configured_calendar",
+        "combined: no_cache_row",
+        "combined: cache_unreadable",
+        "shared, DEFAULT usable: True",
+        "shared, DEFAULT usable: False",
+    } <= states
 
 
 def test_the_benchmark_window_is_the_demo_one() -> None:
