@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from expected_demo_consumers import DEMO_CONSTRAINTS, DEMO_DATA_QUALITY
 
 from capacity import snapshot as snapshot_module
 from capacity.snapshot import (
@@ -29,47 +30,6 @@ from capacity.snapshot import (
 from capacity.warehouse import Warehouse, connect
 
 INJECTION_ID = "x' or '1'='1"
-
-# dataQuality of the demo, worked out by hand from tests/expected_demo_mart.py (SPEC §5):
-# unattributed / (combined booked + unattributed), the planning threshold 0.2, the signals.
-DEMO_DATA_QUALITY: dict[str, dict[str, Any]] = {
-    "ws_acme": {"invalid": 0, "share": 2 / 8, "reasons": ["many_unattributed_bookings"]},
-    "ws_bloom": {
-        "invalid": 5,
-        "share": 3 / 6,
-        "reasons": ["many_unattributed_bookings", "invalid_slot_entries"],
-    },
-    "ws_cedar": {"invalid": 0, "share": 1 / 2, "reasons": ["many_unattributed_bookings"]},
-    # no combined figure: its booked count as 0, so the one unattributed booking is all of them
-    "ws_delta": {
-        "invalid": 0,
-        "share": 1.0,
-        "reasons": ["no_cache_row", "cache_stale", "many_unattributed_bookings"],
-    },
-    "ws_elm": {"invalid": 0, "share": 0.0, "reasons": ["cache_stale"]},
-    "ws_fern": {
-        "invalid": 1,
-        "share": 0.0,
-        "reasons": [
-            "cache_unreadable",
-            "cache_stale",
-            "cache_short_of_window",
-            "invalid_slot_entries",
-        ],
-    },
-    "ws_grove": {"invalid": 0, "share": 0.0, "reasons": []},
-    "ws_harbor": {
-        "invalid": 1,
-        "share": 1.0,
-        "reasons": [
-            "no_configured_calendar",
-            "cache_unreadable",
-            "cache_stale",
-            "many_unattributed_bookings",
-            "invalid_slot_entries",
-        ],
-    },
-}
 
 
 def expected_snapshot(row: dict[str, Any]) -> dict[str, Any]:
@@ -162,19 +122,6 @@ def test_both_engines_give_the_same_snapshots(
     duckdb_demo: Warehouse, postgres_demo: Warehouse
 ) -> None:
     assert read_all_snapshots(duckdb_demo) == read_all_snapshots(postgres_demo)
-
-
-# The demo's planning verdicts (one build, so no trend yet): only Grove (80%) is constrained.
-DEMO_CONSTRAINTS = {
-    "ws_acme": ("excluded", None, "many_unattributed_bookings"),
-    "ws_bloom": ("excluded", None, "many_unattributed_bookings"),
-    "ws_cedar": ("excluded", None, "many_unattributed_bookings"),
-    "ws_delta": ("excluded", None, "no_figure"),
-    "ws_elm": ("excluded", None, "stale_cache"),
-    "ws_fern": ("excluded", None, "stale_cache"),  # SPEC §5: its unreadable cache is stale
-    "ws_grove": ("constrained", 1, None),
-    "ws_harbor": ("excluded", None, "no_figure"),
-}
 
 
 def test_capacity_trend_block_reflects_the_planning_model(duckdb_demo: Warehouse) -> None:
