@@ -460,8 +460,8 @@ def render_page(snapshots: Sequence[Mapping[str, Any]]) -> str:
         first = snapshots[0]["capacity"]
         meta = (
             f"Window {_when(first['windowStartIso'])} to {_when(first['windowEndIso'])} "
-            "(end excluded), from the workspace_capacity_30d mart. Hover or focus a card "
-            "for its breakdown; Escape hides it."
+            "(end excluded), from the workspace_capacity_30d mart and the planning model. "
+            "Hover or focus a card for its breakdown; Escape hides it."
         )
         body = "".join(render_card(snapshot, i) for i, snapshot in enumerate(snapshots, 1))
     else:

@@ -1,8 +1,9 @@
 """The Insights Chat analytics snapshot (SPEC §4): one workspace's capacity as plain JSON.
 
-The snapshot is read from the built mart ``workspace_capacity_30d`` (DuckDB or
-PostgreSQL), never from a calendar provider: the chat answers from the same
-figures the operators see, and asking it a question costs one indexed row read.
+The snapshot is read from the built mart ``workspace_capacity_30d`` and the
+planning model ``capacity_constrained_workspaces`` (DuckDB or PostgreSQL),
+never from a calendar provider: the chat answers from the same figures the
+operators see, and asking it a question costs one indexed row read of each.
 
 Shape (camelCase; only strings, numbers, booleans and null)::
 

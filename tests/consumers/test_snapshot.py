@@ -582,6 +582,23 @@ def test_timestamps_are_utc_iso_strings_ending_in_z(
     assert iso_utc(value) == expected
 
 
+def test_aware_timestamps_give_the_same_snapshot(duckdb_demo: Warehouse) -> None:
+    """The mart's timestamps may become timestamptz: aware values, any zone, same snapshot."""
+    elsewhere = timezone(timedelta(hours=5, minutes=30))
+    with connect(duckdb_demo) as connection:
+        for workspace_id in ("ws_elm", "ws_delta"):
+            row = snapshot_module.fetch_workspace_row(connection, duckdb_demo, workspace_id)
+            aware = {
+                key: value.replace(tzinfo=UTC).astimezone(elsewhere)
+                if isinstance(value, datetime)
+                else value
+                for key, value in row.items()
+            }
+            assert any(isinstance(value, datetime) for value in aware.values())
+            naive_snapshot = snapshot_from_row(connection, duckdb_demo, row)
+            assert snapshot_from_row(connection, duckdb_demo, aware) == naive_snapshot
+
+
 def test_blocks_can_be_added_without_touching_the_builder(duckdb_demo: Warehouse) -> None:
     """How a later block (e.g. capacityTrend) plugs in: a function of the context."""
     seen: list[SnapshotContext] = []
