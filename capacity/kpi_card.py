@@ -88,8 +88,8 @@ h1 { margin: 0 0 4px; font-size: 22px; }
 .card:hover { border-color: #9fb3c8; box-shadow: 0 2px 8px rgba(16, 42, 67, 0.08); }
 .card:focus { outline: 3px solid var(--focus); outline-offset: 2px; }
 .name { margin: 0; font-size: 16px; }
-.label { margin: 2px 0 6px; color: var(--muted); font-size: 12px; letter-spacing: 0.04em;
-  text-transform: uppercase; }
+/* no text-transform: the label reads exactly "Capacity (30d)" */
+.label { margin: 2px 0 6px; color: var(--muted); font-size: 13px; font-weight: 600; }
 .value { margin: 0; font-size: 44px; font-weight: 700; line-height: 1.1;
   font-variant-numeric: tabular-nums; }
 .value.na { color: var(--muted); }
