@@ -298,8 +298,9 @@ def _source_block(row: Mapping[str, Any], prefix: str) -> JsonObject:
 
 
 # The trust signals of dataQuality.reasons, in their fixed order (the schema enumerates them).
-# The first four are the combined figure's NULL reason (cache_unreadable is also listed when
-# the figure stands without an unreadable cache); the others qualify a figure that exists too.
+# no_configured_calendar, no_cache_row and no_slots_in_window are listed only as the combined
+# figure's NULL reason; cache_unreadable whenever a cache row cannot be read (whether or not it
+# is the NULL reason); the others may qualify a figure that exists.
 DATA_QUALITY_REASONS: tuple[str, ...] = (
     "no_configured_calendar",
     "no_cache_row",
