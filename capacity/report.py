@@ -34,12 +34,34 @@ def _figures(row: dict[str, Any], prefix: str) -> str:
     )
 
 
+_NULL_REASON_FLAGS = {
+    "no_configured_calendar": "no configured calendar",
+    "no_cache_row": "no cache",
+    "cache_unreadable": "cache unreadable",
+    "no_slots_in_window": "no slots in window",
+}
+_SOURCE_PREFIXES = {"DEFAULT": "default_", "DIRECT_BOOK": "direct_book_"}
+
+
 def _flags(row: dict[str, Any]) -> str:
+    """The same doubts as the snapshot's dataQuality (SPEC §5), in a few words."""
     flags = ["STALE"] if row["cache_is_stale"] else []
-    if row["booked_pct_null_reason"] == "no_cache_row":
-        flags.append("no cache")
-    elif not row["cache_covers_window"]:
+    reason = row["booked_pct_null_reason"]
+    if reason is not None:
+        flags.append(_NULL_REASON_FLAGS.get(reason, reason))
+    unreadable = [
+        source
+        for source, prefix in _SOURCE_PREFIXES.items()
+        if row[f"{prefix}has_cache"] and not row[f"{prefix}cache_is_readable"]
+    ]
+    if unreadable and reason != "cache_unreadable":
+        flags.append(f"unreadable cache: {', '.join(unreadable)}")
+    entering = any(row[f"{prefix}enters_combined_figure"] for prefix in _SOURCE_PREFIXES.values())
+    if entering and not row["cache_covers_window"]:
         flags.append("cache short of window")
+    invalid = row["invalid_slot_entries"]
+    if invalid:
+        flags.append(f"{invalid} invalid slot {'entry' if invalid == 1 else 'entries'}")
     if row["cache_last_error"]:
         flags.append(f"error: {row['cache_last_error']}")
     return ", ".join(flags) or "ok"

@@ -1,8 +1,9 @@
 """The Insights Chat analytics snapshot (SPEC §4): one workspace's capacity as plain JSON.
 
-The snapshot is read from the built mart ``workspace_capacity_30d`` (DuckDB or
-PostgreSQL), never from a calendar provider: the chat answers from the same
-figures the operators see, and asking it a question costs one indexed row read.
+The snapshot is read from the built mart ``workspace_capacity_30d`` and the
+planning model ``capacity_constrained_workspaces`` (DuckDB or PostgreSQL),
+never from a calendar provider: the chat answers from the same figures the
+operators see, and asking it a question costs one indexed row read of each.
 
 Shape (camelCase; only strings, numbers, booleans and null)::
 
@@ -13,11 +14,21 @@ Shape (camelCase; only strings, numbers, booleans and null)::
                   "breakdown": {"DEFAULT": {...}, "DIRECT_BOOK": {...}},
                   "unattributedBookedSlots": 2,
                   "cacheMeta": {"fetchedAtIso": "...Z", "isStale": false,
-                                "lastError": null, "coversWindow": true}}}
+                                "lastError": null, "coversWindow": true},
+                  "dataQuality": {"invalidSlotEntries": 0, "unattributedShare": 0.25,
+                                  "maxUnattributedShare": 0.2,
+                                  "reasons": ["many_unattributed_bookings"]}}}
 
 - Every SPEC field keeps its SPEC name; the extras (``workspaceName``,
-  ``bookedPctNullReason``, ``coversWindow``, and per source ``isConfigured``,
-  ``hasCache`` and its own ``cacheMeta``) only add to it.
+  ``bookedPctNullReason``, ``coversWindow``, per source ``isConfigured``,
+  ``hasCache``, ``cacheIsReadable``, ``entersCombinedFigure``,
+  ``invalidSlotEntries`` and its own ``cacheMeta``) only add to it.
+- ``dataQuality`` (SPEC §5) carries the doubt with the figure:
+  ``invalidSlotEntries`` (the mart's), ``unattributedShare`` (the planning
+  model's definition, :func:`unattributed_share`), ``maxUnattributedShare``
+  (the threshold the build applied) and ``reasons``, the trust signals that
+  apply in the fixed order of :data:`DATA_QUALITY_REASONS`, each derived from
+  a mart column (:func:`data_quality_reasons`).
 - Timestamps are UTC ISO-8601 strings with milliseconds ending in ``Z`` (the
   mart stores naive UTC; the app's caches are millisecond-precise, and a cache
   fetched 1 ms past the max age is stale, so milliseconds are kept).
@@ -79,6 +90,9 @@ _FIGURES = (
 _SOURCE_FRESHNESS = (
     "is_configured",
     "has_cache",
+    "cache_is_readable",
+    "enters_combined_figure",
+    "invalid_slot_entries",
     "cache_fetched_at",
     "cache_is_stale",
     "cache_last_error",
@@ -98,6 +112,7 @@ MART_COLUMNS: tuple[str, ...] = (
     "cache_is_stale",
     "cache_last_error",
     "cache_covers_window",
+    "invalid_slot_entries",
 )
 
 JsonObject = dict[str, Any]
@@ -183,7 +198,12 @@ def fetch_all_rows(connection: Any, warehouse: Warehouse) -> list[JsonObject]:
 
 
 def iso_utc(value: datetime | None) -> str | None:
-    """A UTC ISO-8601 string with milliseconds ending in Z; naive values are UTC (the mart's)."""
+    """A UTC ISO-8601 string with milliseconds ending in Z.
+
+    A naive value is taken as UTC (the mart's ``timestamp`` columns hold UTC); an
+    aware one (a ``timestamptz`` column, in the session's time zone) is converted
+    to UTC first, so both give the same text for the same instant.
+    """
     if value is None:
         return None
     if not isinstance(value, datetime):
@@ -230,7 +250,7 @@ def window_days(start: datetime, end: datetime) -> int:
 class SnapshotContext:
     """What a block may read: the open connection, where the models are, and the mart row.
 
-    A block that needs more than the mart row queries by ``workspace_id`` through
+    A block that needs more than these rows queries by ``workspace_id`` through
     ``connection`` (bound parameter, indexed column).
     """
 
@@ -238,6 +258,9 @@ class SnapshotContext:
     warehouse: Warehouse
     workspace_id: str
     mart_row: Mapping[str, Any]
+    # The workspace's row of the planning model (capacity_constrained_workspaces), read
+    # once per snapshot; None where that model is not built.
+    planning_row: Mapping[str, Any] | None = None
 
 
 Block = Callable[[SnapshotContext], JsonObject | None]
@@ -267,12 +290,87 @@ def _source_block(row: Mapping[str, Any], prefix: str) -> JsonObject:
         **_figures(row, prefix),
         "isConfigured": _flag(row[f"{prefix}is_configured"]),
         "hasCache": _flag(row[f"{prefix}has_cache"]),
+        "cacheIsReadable": _flag(row[f"{prefix}cache_is_readable"]),
+        "entersCombinedFigure": _flag(row[f"{prefix}enters_combined_figure"]),
+        "invalidSlotEntries": _count(row[f"{prefix}invalid_slot_entries"]),
         "cacheMeta": _cache_meta(row, prefix),
     }
 
 
+# The trust signals of dataQuality.reasons, in their fixed order (the schema enumerates them).
+# no_configured_calendar, no_cache_row and no_slots_in_window are listed only as the combined
+# figure's NULL reason; cache_unreadable whenever a cache row cannot be read (whether or not it
+# is the NULL reason); the others may qualify a figure that exists.
+DATA_QUALITY_REASONS: tuple[str, ...] = (
+    "no_configured_calendar",
+    "no_cache_row",
+    "cache_unreadable",
+    "no_slots_in_window",
+    "cache_stale",
+    "cache_short_of_window",
+    "many_unattributed_bookings",
+    "invalid_slot_entries",
+)
+_NULL_REASONS_IN_DATA_QUALITY = frozenset(
+    {"no_configured_calendar", "no_cache_row", "cache_unreadable", "no_slots_in_window"}
+)
+
+
+def unattributed_share(row: Mapping[str, Any]) -> float | None:
+    """unattributed / (booked in the combined figure + unattributed); None when that is 0.
+
+    The planning model's ``unattributed_share`` (capacity_constrained_workspaces),
+    from the same two mart columns: a NULL combined figure counts as 0 booked.
+    """
+    unattributed = int(row["unattributed_booked_slots"])
+    denominator = int(row["booked_slots"] or 0) + unattributed
+    return None if denominator == 0 else unattributed / denominator
+
+
+def data_quality_reasons(row: Mapping[str, Any], many_unattributed_bookings: bool) -> list[str]:
+    """The trust signals that apply to a mart row, each from a mart column, in fixed order.
+
+    ``many_unattributed_bookings`` is the planning model's verdict
+    (has_many_unattributed_bookings), the one place its threshold is applied.
+    """
+    null_reason = row["booked_pct_null_reason"]
+    if null_reason is not None and null_reason not in _NULL_REASONS_IN_DATA_QUALITY:
+        raise SnapshotError(f"unknown booked_pct_null_reason {null_reason!r} in {MART}")
+    sources = [prefix for _, prefix in SOURCES]
+    applies = {
+        "no_configured_calendar": null_reason == "no_configured_calendar",
+        "no_cache_row": null_reason == "no_cache_row",
+        "cache_unreadable": null_reason == "cache_unreadable"
+        or any(
+            _flag(row[f"{p}has_cache"]) and not _flag(row[f"{p}cache_is_readable"]) for p in sources
+        ),
+        "no_slots_in_window": null_reason == "no_slots_in_window",
+        "cache_stale": _flag(row["cache_is_stale"]),
+        # without any source in the combined figure there is no fetch to fall short
+        "cache_short_of_window": not _flag(row["cache_covers_window"])
+        and any(_flag(row[f"{p}enters_combined_figure"]) for p in sources),
+        "many_unattributed_bookings": many_unattributed_bookings,
+        "invalid_slot_entries": int(row["invalid_slot_entries"]) > 0,
+    }
+    return [reason for reason in DATA_QUALITY_REASONS if applies[reason]]
+
+
+def data_quality_block(context: SnapshotContext) -> JsonObject:
+    """``capacity.dataQuality`` (SPEC §5): the doubt that travels with the figure."""
+    row, planning = context.mart_row, context.planning_row
+    many = planning is not None and _flag(planning["has_many_unattributed_bookings"])
+    return {
+        "invalidSlotEntries": _count(row["invalid_slot_entries"]),
+        "unattributedShare": unattributed_share(row),
+        "maxUnattributedShare": (
+            None if planning is None else float(planning["max_unattributed_share"])
+        ),
+        "reasons": data_quality_reasons(row, many),
+    }
+
+
 def capacity_block(context: SnapshotContext) -> JsonObject:
-    """The SPEC §4 ``capacity`` block, from the workspace's mart row alone."""
+    """The SPEC §4 ``capacity`` block from the workspace's mart row, with §5's dataQuality."""
     row = context.mart_row
     return {
         "windowDays": window_days(row["window_start_at"], row["window_end_at"]),
@@ -282,40 +380,43 @@ def capacity_block(context: SnapshotContext) -> JsonObject:
         "breakdown": {key: _source_block(row, prefix) for key, prefix in SOURCES},
         "unattributedBookedSlots": _count(row["unattributed_booked_slots"]),
         "cacheMeta": _cache_meta(row, ""),
+        "dataQuality": data_quality_block(context),
     }
 
 
 PLANNING = "capacity_constrained_workspaces"
 
 
-def _relation_exists(context: SnapshotContext, model: str) -> bool:
-    rows = fetch_dicts(
-        context.connection,
+def fetch_planning_row(
+    connection: Any, warehouse: Warehouse, workspace_id: str
+) -> JsonObject | None:
+    """The workspace's planning row, by id through the model's unique index; None if not built."""
+    exists = fetch_dicts(
+        connection,
         "select count(*) as n from information_schema.tables "
-        f"where table_schema = {context.warehouse.placeholder} "
-        f"and table_name = {context.warehouse.placeholder}",
-        [context.warehouse.schema, model],
+        f"where table_schema = {warehouse.placeholder} "
+        f"and table_name = {warehouse.placeholder}",
+        [warehouse.schema, PLANNING],
     )
-    return bool(rows[0]["n"])
+    if not exists[0]["n"]:
+        return None
+    marker = warehouse.placeholder
+    rows = fetch_dicts(
+        connection,
+        f"select * from {warehouse.relation(PLANNING)} where workspace_id = {marker}",
+        [workspace_id],
+    )
+    return rows[0] if rows else None
 
 
 def capacity_trend_block(context: SnapshotContext) -> JsonObject | None:
     """The optional ``capacityTrend`` block: the planning model's verdict and trend.
 
-    Left out (None) where the planning model is not built. It reads one row by
-    workspace id, through the model's unique index. Scalars only (SPEC §4).
+    Left out (None) where the planning model is not built. Scalars only (SPEC §4).
     """
-    if not _relation_exists(context, PLANNING):
+    signal = context.planning_row
+    if signal is None:
         return None
-    marker, warehouse = context.warehouse.placeholder, context.warehouse
-    signals = fetch_dicts(
-        context.connection,
-        f"select * from {warehouse.relation(PLANNING)} where workspace_id = {marker}",
-        [context.workspace_id],
-    )
-    if not signals:
-        return None
-    signal = signals[0]
     return {
         "constraintStatus": signal["constraint_status"],
         "constrainedRank": _count(signal["constrained_rank"]),
@@ -361,7 +462,8 @@ def snapshot_from_row(
     if campaign_id is not None:
         return {"scope": "campaign", **head, "campaignId": campaign_id}
     snapshot: JsonObject = {"scope": "workspace", **head}
-    context = SnapshotContext(connection, warehouse, workspace_id, row)
+    planning_row = fetch_planning_row(connection, warehouse, workspace_id)
+    context = SnapshotContext(connection, warehouse, workspace_id, row, planning_row)
     for key, block in blocks:
         value = block(context)
         if value is not None:
@@ -389,8 +491,15 @@ def load_schema() -> JsonObject:
 
 
 def validate_snapshot(snapshot: Mapping[str, Any]) -> None:
-    """Raise jsonschema.ValidationError when the snapshot breaks its schema."""
-    Draft202012Validator(load_schema()).validate(snapshot)
+    """Raise jsonschema.ValidationError when the snapshot breaks its schema.
+
+    Formats ("date-time", "date") are checked, not only annotated: jsonschema
+    checks "date-time" only with rfc3339-validator installed (a pinned
+    dependency; a test makes sure the checker really refuses a bad date).
+    """
+    Draft202012Validator(
+        load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    ).validate(snapshot)
 
 
 def _ensure_built(warehouse: Warehouse) -> None:

@@ -14,7 +14,10 @@ from typing import Any
 
 import pytest
 from expected_demo_mart import EXPECTED_MART
-from support import skip_or_fail
+from support import isolate_dbt_paths, skip_or_fail
+
+from capacity import commands
+from capacity.warehouse import Warehouse
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -23,6 +26,22 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def expected_mart() -> dict[str, dict[str, Any]]:
     """workspace id -> the expected mart row of the demo (tests/expected_demo_mart.py)."""
     return EXPECTED_MART
+
+
+@pytest.fixture(scope="session")
+def demo_with_history(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The demo as `capacity demo` builds it (three earlier weekly runs, so trends show).
+
+    The mart is the same as duckdb_demo's (same as_of); the planning model has
+    four runs to compare instead of one.
+    """
+    tmp = tmp_path_factory.mktemp("demo_with_history")
+    database = tmp / "demo.duckdb"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate_dbt_paths(monkeypatch, tmp)
+        monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
+        commands.build_demo()
+    return Warehouse("duckdb", str(database), "main")
 
 
 def browser_unavailable(reason: str) -> None:

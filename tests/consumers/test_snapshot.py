@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from expected_demo_consumers import DEMO_CONSTRAINTS, DEMO_DATA_QUALITY
 
 from capacity import snapshot as snapshot_module
 from capacity.snapshot import (
@@ -62,8 +63,13 @@ def expected_snapshot(row: dict[str, Any]) -> dict[str, Any]:
             **figures(prefix),
             "isConfigured": row[f"{prefix}is_configured"],
             "hasCache": row[f"{prefix}has_cache"],
+            "cacheIsReadable": row[f"{prefix}cache_is_readable"],
+            "entersCombinedFigure": row[f"{prefix}enters_combined_figure"],
+            "invalidSlotEntries": row[f"{prefix}invalid_slot_entries"],
             "cacheMeta": cache_meta(prefix),
         }
+
+    quality = DEMO_DATA_QUALITY[row["workspace_id"]]
 
     return {
         "scope": "workspace",
@@ -77,6 +83,12 @@ def expected_snapshot(row: dict[str, Any]) -> dict[str, Any]:
             "breakdown": {"DEFAULT": source("default_"), "DIRECT_BOOK": source("direct_book_")},
             "unattributedBookedSlots": row["unattributed_booked_slots"],
             "cacheMeta": cache_meta(""),
+            "dataQuality": {
+                "invalidSlotEntries": quality["invalid"],
+                "unattributedShare": quality["share"],
+                "maxUnattributedShare": 0.2,
+                "reasons": quality["reasons"],
+            },
         },
     }
 
@@ -110,19 +122,6 @@ def test_both_engines_give_the_same_snapshots(
     duckdb_demo: Warehouse, postgres_demo: Warehouse
 ) -> None:
     assert read_all_snapshots(duckdb_demo) == read_all_snapshots(postgres_demo)
-
-
-# The demo's planning verdicts (one build, so no trend yet): only Grove (80%) is constrained.
-DEMO_CONSTRAINTS = {
-    "ws_acme": ("excluded", None, "many_unattributed_bookings"),
-    "ws_bloom": ("excluded", None, "many_unattributed_bookings"),
-    "ws_cedar": ("excluded", None, "many_unattributed_bookings"),
-    "ws_delta": ("excluded", None, "no_figure"),
-    "ws_elm": ("excluded", None, "stale_cache"),
-    "ws_fern": ("excluded", None, "cache_short_of_window"),
-    "ws_grove": ("constrained", 1, None),
-    "ws_harbor": ("excluded", None, "no_figure"),
-}
 
 
 def test_capacity_trend_block_reflects_the_planning_model(duckdb_demo: Warehouse) -> None:
@@ -169,6 +168,9 @@ def test_a_workspace_without_cache_keeps_its_nulls(duckdb_demo: Warehouse) -> No
     assert capacity["breakdown"]["DEFAULT"] == {
         "bookedSlots": 1,
         "isConfigured": True,
+        "cacheIsReadable": False,
+        "entersCombinedFigure": False,
+        "invalidSlotEntries": 0,
         **unknown_source,
         "cacheMeta": {
             "fetchedAtIso": None,
@@ -210,25 +212,222 @@ def test_schema_rejects_capacity_under_campaign_scope(duckdb_demo: Warehouse) ->
         validate_snapshot(campaign)
 
 
+def _set(snapshot: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted path ("capacity.breakdown.DEFAULT.bookedPct")."""
+    *parents, key = path.split(".")
+    target = snapshot
+    for parent in parents:
+        target = target[parent]
+    target[key] = value
+
+
+def _reasons_without(snapshot: dict[str, Any], reason: str) -> list[str]:
+    return [r for r in snapshot["capacity"]["dataQuality"]["reasons"] if r != reason]
+
+
+# (name, workspace, {dotted path: value}): each a snapshot that cannot be true, made by hand
+# from a valid demo snapshot, changing only what the rule is about.
+BROKEN_SNAPSHOTS: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "timestamp not ending in Z",
+        "ws_acme",
+        {"capacity.windowStartIso": "2026-03-02T09:00:00+00:00"},
+    ),
+    ("month 13, day 45", "ws_acme", {"capacity.windowStartIso": "2026-13-45T10:00:00.000Z"}),
+    ("hour 25", "ws_acme", {"capacity.cacheMeta.fetchedAtIso": "2026-03-02T25:00:00.000Z"}),
+    ("February 30", "ws_grove", {"capacityTrend.trendFromDate": "2026-02-30"}),
+    ("a % as a string", "ws_acme", {"capacity.bookedPct": "37.5"}),
+    ("a NULL isStale", "ws_acme", {"capacity.cacheMeta.isStale": None}),
+    ("NULL % without a reason", "ws_acme", {"capacity.bookedPct": None}),
+    (
+        "a reason beside a %",
+        "ws_fern",
+        {"capacity.breakdown.DEFAULT.bookedPctNullReason": "no_slots_in_window"},
+    ),
+    (
+        "a source's NULL % without a reason",
+        "ws_grove",
+        {"capacity.breakdown.DIRECT_BOOK.bookedPctNullReason": None},
+    ),
+    (
+        "a combined-only reason on a source",
+        "ws_cedar",
+        {"capacity.breakdown.DIRECT_BOOK.bookedPctNullReason": "no_configured_calendar"},
+    ),
+    (
+        "a source-only reason combined",
+        "ws_delta",
+        {"capacity.bookedPctNullReason": "not_configured"},
+    ),
+    (
+        "% 0 with a NULL total",
+        "ws_delta",
+        {"capacity.bookedPct": 0.0, "capacity.bookedPctNullReason": None},
+    ),
+    (
+        "a source's % 0 with a NULL total",
+        "ws_delta",
+        {
+            "capacity.breakdown.DEFAULT.bookedPct": 0.0,
+            "capacity.breakdown.DEFAULT.bookedPctNullReason": None,
+        },
+    ),
+    (
+        "% with a total of 0",
+        "ws_acme",
+        {"capacity.bookedSlots": 0, "capacity.availableSlots": 0, "capacity.totalSlots": 0},
+    ),
+    ("% above 100", "ws_grove", {"capacity.bookedPct": 100.1}),
+    ("% below 0", "ws_grove", {"capacity.breakdown.DEFAULT.bookedPct": -0.1}),
+    ("a total without its free slots", "ws_acme", {"capacity.availableSlots": None}),
+    ("negative booked slots", "ws_acme", {"capacity.bookedSlots": -1}),
+    ("negative free slots", "ws_acme", {"capacity.breakdown.DEFAULT.availableSlots": -1}),
+    ("negative unattributed", "ws_acme", {"capacity.unattributedBookedSlots": -1}),
+    ("negative invalid entries", "ws_grove", {"capacity.dataQuality.invalidSlotEntries": -1}),
+    (
+        "negative invalid entries of a source",
+        "ws_grove",
+        {"capacity.breakdown.DEFAULT.invalidSlotEntries": -1},
+    ),
+    ("a share above 1", "ws_grove", {"capacity.dataQuality.unattributedShare": 1.5}),
+    ("an unknown reason", "ws_grove", {"capacity.dataQuality.reasons": ["looks_odd"]}),
+    ("a reason twice", "ws_elm", {"capacity.dataQuality.reasons": ["cache_stale", "cache_stale"]}),
+    ("stale without cache_stale", "ws_elm", {"capacity.dataQuality.reasons": []}),
+    ("cache_stale while fresh", "ws_grove", {"capacity.dataQuality.reasons": ["cache_stale"]}),
+    (
+        "short of a covered window",
+        "ws_grove",
+        {"capacity.dataQuality.reasons": ["cache_short_of_window"]},
+    ),
+    (
+        "invalid entries without their reason",
+        "ws_bloom",
+        {"capacity.dataQuality.reasons": ["many_unattributed_bookings"]},
+    ),
+    (
+        "the invalid reason without entries",
+        "ws_grove",
+        {"capacity.dataQuality.reasons": ["invalid_slot_entries"]},
+    ),
+    (
+        "many unattributed without a share",
+        "ws_grove",
+        {
+            "capacity.dataQuality.unattributedShare": None,
+            "capacity.dataQuality.reasons": ["many_unattributed_bookings"],
+        },
+    ),
+    (
+        "a NULL reason missing from reasons",
+        "ws_harbor",
+        {
+            "capacity.dataQuality.reasons": [
+                "cache_unreadable",
+                "cache_stale",
+                "many_unattributed_bookings",
+                "invalid_slot_entries",
+            ]
+        },
+    ),
+    (
+        "a NULL reason listed beside a %",
+        "ws_grove",
+        {"capacity.dataQuality.reasons": ["no_cache_row"]},
+    ),
+    (
+        "an unreadable cache with free slots",
+        "ws_fern",
+        {
+            "capacity.breakdown.DIRECT_BOOK.availableSlots": 0,
+            "capacity.breakdown.DIRECT_BOOK.totalSlots": 0,
+        },
+    ),
+    (
+        "a readable cache without a row",
+        "ws_delta",
+        {"capacity.breakdown.DIRECT_BOOK.cacheIsReadable": True},
+    ),
+    (
+        "an unconfigured source in the figure",
+        "ws_cedar",
+        {"capacity.breakdown.DIRECT_BOOK.entersCombinedFigure": True},
+    ),
+    ("no dataQuality", "ws_acme", {}),
+]
+
+
 @pytest.mark.parametrize(
-    ("path", "value"),
-    [
-        (("capacity", "windowStartIso"), "2026-03-02T09:00:00+00:00"),  # not ending in Z
-        (("capacity", "bookedPct"), "37.5"),  # a string, not a number
-        (("capacity", "cacheMeta", "isStale"), None),  # never NULL
-        (("capacity", "breakdown", "DEFAULT", "availableSlots"), -1),
-    ],
+    ("workspace_id", "changes"),
+    [pytest.param(workspace, changes, id=name) for name, workspace, changes in BROKEN_SNAPSHOTS],
 )
-def test_schema_rejects_broken_snapshots(
-    duckdb_demo: Warehouse, path: tuple[str, ...], value: Any
+def test_schema_refuses_what_cannot_be_true(
+    duckdb_demo: Warehouse, workspace_id: str, changes: dict[str, Any]
 ) -> None:
-    broken = json.loads(to_json(read_snapshot(duckdb_demo, "ws_acme")))
-    target = broken
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
+    """Each hand-made snapshot differs from a valid one only by what its rule forbids."""
+    broken = json.loads(to_json(read_snapshot(duckdb_demo, workspace_id)))
+    validate_snapshot(broken)  # valid before the change: the change alone is refused
+    if not changes:
+        del broken["capacity"]["dataQuality"]
+    for path, value in changes.items():
+        _set(broken, path, value)
     with pytest.raises(jsonschema.ValidationError):
         validate_snapshot(broken)
+
+
+def test_the_format_checker_really_checks_date_time() -> None:
+    """Without rfc3339-validator, jsonschema passes any date-time: this fails instead."""
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    assert "date-time" in checker.checkers
+    assert not checker.conforms("2026-13-45T10:00:00.000Z", "date-time")
+    assert checker.conforms("2026-03-02T09:00:00.000Z", "date-time")
+    assert not checker.conforms("2026-02-30", "date")
+    iso_utc_schema = snapshot_module.load_schema()["$defs"]["isoUtc"]
+    assert iso_utc_schema["format"] == "date-time"
+    with pytest.raises(jsonschema.ValidationError, match="date-time"):
+        jsonschema.validate("2026-13-45T10:00:00.000Z", iso_utc_schema, format_checker=checker)
+
+
+def test_data_quality_reasons_keep_their_fixed_order(duckdb_demo: Warehouse) -> None:
+    order = snapshot_module.DATA_QUALITY_REASONS
+    enum = snapshot_module.load_schema()["$defs"]["dataQuality"]["properties"]["reasons"]
+    assert enum["items"]["enum"] == list(order)
+    for produced in read_all_snapshots(duckdb_demo):
+        reasons = produced["capacity"]["dataQuality"]["reasons"]
+        assert reasons == sorted(reasons, key=order.index), produced["workspaceId"]
+
+
+def test_unattributed_share_is_the_planning_models(duckdb_demo: Warehouse) -> None:
+    """Same definition as capacity_constrained_workspaces.unattributed_share, same verdict."""
+    with connect(duckdb_demo) as connection:
+        planning = {
+            row["workspace_id"]: row
+            for row in snapshot_module.fetch_dicts(
+                connection, f"select * from {duckdb_demo.relation(snapshot_module.PLANNING)}"
+            )
+        }
+    for produced in read_all_snapshots(duckdb_demo):
+        quality = produced["capacity"]["dataQuality"]
+        row = planning[produced["workspaceId"]]
+        assert quality["unattributedShare"] == row["unattributed_share"]
+        assert quality["maxUnattributedShare"] == row["max_unattributed_share"]
+        many = "many_unattributed_bookings" in quality["reasons"]
+        assert many == row["has_many_unattributed_bookings"]
+        if row["exclusion_reason"] == "many_unattributed_bookings":
+            assert many
+
+
+def test_data_quality_without_the_planning_model(duckdb_demo: Warehouse) -> None:
+    """No planning model: no threshold, so many_unattributed_bookings is not judged."""
+    with connect(duckdb_demo) as connection:
+        row = snapshot_module.fetch_workspace_row(connection, duckdb_demo, "ws_bloom")
+        context = SnapshotContext(connection, duckdb_demo, "ws_bloom", row, planning_row=None)
+        quality = snapshot_module.data_quality_block(context)
+    assert quality == {
+        "invalidSlotEntries": 5,
+        "unattributedShare": 0.5,
+        "maxUnattributedShare": None,
+        "reasons": ["invalid_slot_entries"],
+    }
 
 
 def test_schema_requires_every_spec_field(duckdb_demo: Warehouse) -> None:
@@ -381,6 +580,23 @@ def test_timestamps_are_utc_iso_strings_ending_in_z(
     value: datetime | None, expected: str | None
 ) -> None:
     assert iso_utc(value) == expected
+
+
+def test_aware_timestamps_give_the_same_snapshot(duckdb_demo: Warehouse) -> None:
+    """The mart's timestamps may become timestamptz: aware values, any zone, same snapshot."""
+    elsewhere = timezone(timedelta(hours=5, minutes=30))
+    with connect(duckdb_demo) as connection:
+        for workspace_id in ("ws_elm", "ws_delta"):
+            row = snapshot_module.fetch_workspace_row(connection, duckdb_demo, workspace_id)
+            aware = {
+                key: value.replace(tzinfo=UTC).astimezone(elsewhere)
+                if isinstance(value, datetime)
+                else value
+                for key, value in row.items()
+            }
+            assert any(isinstance(value, datetime) for value in aware.values())
+            naive_snapshot = snapshot_from_row(connection, duckdb_demo, row)
+            assert snapshot_from_row(connection, duckdb_demo, aware) == naive_snapshot
 
 
 def test_blocks_can_be_added_without_touching_the_builder(duckdb_demo: Warehouse) -> None:

@@ -149,3 +149,9 @@ def test_report_prints_one_line_per_workspace(duckdb_demo: Warehouse) -> None:
     assert "37.5% (6/10/16)" in acme and "41.7% (5/7/12)" in acme and "25.0% (1/3/4)" in acme
     delta = next(line for line in lines if "[ws_delta]" in line)
     assert "n/a (?/?/?)" in delta and "STALE" in delta and "no cache" in delta
+    # SPEC §5: the flags say what the snapshot's dataQuality says
+    harbor = next(line for line in lines if "[ws_harbor]" in line)
+    assert "no configured calendar" in harbor and "unreadable cache: DEFAULT" in harbor
+    assert "short of window" not in harbor and "1 invalid slot entry" in harbor
+    fern = next(line for line in lines if "[ws_fern]" in line)
+    assert "unreadable cache: DIRECT_BOOK" in fern and "cache short of window" in fern

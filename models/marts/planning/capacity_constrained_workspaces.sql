@@ -100,6 +100,7 @@ joined as (
             'capacity.unattributed_booked_slots',
             'coalesce(capacity.booked_slots, 0) + capacity.unattributed_booked_slots'
         ) }} as unattributed_share,
+        cast({{ max_unattributed_share }} as {{ capacity.type_double() }}) as max_unattributed_share,
         next_free_slots.next_free_slot_at,
         coalesce(trends.trend_run_count, 0) as trend_run_count,
         trends.trend_from_date,
@@ -118,6 +119,17 @@ joined as (
 
 ),
 
+flagged as (
+
+    select
+        *,
+        -- one definition, read by the exclusion below and by the consumers (dataQuality)
+        coalesce(unattributed_share > max_unattributed_share, false) as has_many_unattributed_bookings
+
+    from joined
+
+),
+
 classified as (
 
     select
@@ -128,7 +140,7 @@ classified as (
             when booked_pct is null then 'no_figure'
             when cache_is_stale then 'stale_cache'
             when not cache_covers_window then 'cache_short_of_window'
-            when unattributed_share > {{ max_unattributed_share }} then 'many_unattributed_bookings'
+            when has_many_unattributed_bookings then 'many_unattributed_bookings'
         end as exclusion_reason,
         case
             when booked_pct_change > {{ flat_band_pct }} then 'rising'
@@ -137,7 +149,7 @@ classified as (
         end as trend_direction,
         {{ safe_divide('booked_pct_change', 'trend_days') }} as booked_pct_change_per_day
 
-    from joined
+    from flagged
 
 ),
 
@@ -188,6 +200,8 @@ final as (
         total_slots,
         unattributed_booked_slots,
         unattributed_share,
+        max_unattributed_share,
+        has_many_unattributed_bookings,
         next_free_slot_at,
         projected_days_until_fully_booked,
         trend_run_count,
