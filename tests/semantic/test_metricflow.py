@@ -81,6 +81,7 @@ MEANING: dict[str, tuple[str, str]] = {
     "recorded_booked_slots": (HISTORY, "sum(booked_slots)"),
     "recorded_available_slots": (HISTORY, "sum(available_slots)"),
     "recorded_total_slots": (HISTORY, "sum(total_slots)"),
+    "recorded_invalid_slot_entries": (HISTORY, "sum(invalid_slot_entries)"),
     "recorded_booked_pct": (HISTORY, pct("sum(booked_slots)", "sum(total_slots)")),
 }
 
