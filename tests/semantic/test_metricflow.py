@@ -32,6 +32,7 @@ from metricflow.engine.metricflow_engine import MetricFlowEngine, MetricFlowQuer
 from metricflow.engine.models import Dimension
 from metricflow.protocols.sql_client import SqlEngine
 from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
+from metricflow.sql.render.postgres import PostgresSQLSqlPlanRenderer
 from metricflow_semantics.model.dbt_manifest_parser import (
     parse_manifest_from_dbt_generated_manifest,
 )
@@ -55,7 +56,7 @@ HISTORY = "workspace_capacity_history"
 
 
 def pct(booked: str, total: str) -> str:
-    return f"100 * cast({booked} as double) / nullif({total}, 0)"
+    return f"100 * cast({booked} as double precision) / nullif({total}, 0)"
 
 
 WITH_PCT = "case when booked_pct is not null then {} end"
@@ -86,19 +87,22 @@ MEANING: dict[str, tuple[str, str]] = {
 }
 
 
-class DuckDbClient:
-    """MetricFlow's SqlClient on one read-only DuckDB connection (no dbt adapter state)."""
+class SqlClient:
+    """MetricFlow's SqlClient on one DB-API connection of the test's own (no dbt adapter)."""
 
-    sql_engine_type = SqlEngine.DUCKDB
-    sql_plan_renderer = DuckDbSqlPlanRenderer()
+    sql_engine_type: SqlEngine
+    sql_plan_renderer: Any
 
-    def __init__(self, path: str) -> None:
-        self.connection = duckdb.connect(path, read_only=True)
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def rows(self, stmt: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self.connection.execute(stmt)
+        return [column[0] for column in cursor.description], cursor.fetchall()
 
     def query(self, stmt: str, sql_bind_parameter_set: Any = None) -> MetricFlowDataTable:
-        cursor = self.connection.execute(stmt)
-        names = [column[0] for column in cursor.description]
-        return MetricFlowDataTable.create_from_rows(column_names=names, rows=cursor.fetchall())
+        names, rows = self.rows(stmt)
+        return MetricFlowDataTable.create_from_rows(column_names=names, rows=rows)
 
     def execute(self, stmt: str, sql_bind_parameter_set: Any = None) -> None:
         self.connection.execute(stmt)
@@ -113,13 +117,24 @@ class DuckDbClient:
         return f"${bind_parameter_key}"
 
 
+class DuckDbClient(SqlClient):
+    sql_engine_type = SqlEngine.DUCKDB
+    sql_plan_renderer = DuckDbSqlPlanRenderer()
+
+
+class PostgresClient(SqlClient):
+    sql_engine_type = SqlEngine.POSTGRES
+    sql_plan_renderer = PostgresSQLSqlPlanRenderer()
+
+
 @dataclass(frozen=True)
 class SemanticLayer:
     engine: MetricFlowEngine
-    client: DuckDbClient
+    client: SqlClient
     manifest: dict[str, Any]  # target/semantic_manifest.json as dbt wrote it
     target: Path
-    database: Path
+    database: Path | None  # the DuckDB file
+    schema: str  # the models' schema
 
     def query(self, metrics: Sequence[str], group_by: Sequence[str] = ()) -> list[dict[str, Any]]:
         request = MetricFlowQueryRequest.create(
@@ -131,9 +146,15 @@ class SemanticLayer:
         return [dict(zip(names, row, strict=True)) for row in table.rows]
 
     def sql(self, statement: str) -> list[dict[str, Any]]:
-        cursor = self.client.connection.execute(statement)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        names, rows = self.client.rows(statement)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def layer(client: SqlClient, target: Path, database: Path | None, schema: str) -> SemanticLayer:
+    text = (target / "semantic_manifest.json").read_text()
+    lookup = SemanticManifestLookup(parse_manifest_from_dbt_generated_manifest(text))
+    engine = MetricFlowEngine(lookup, client)
+    return SemanticLayer(engine, client, json.loads(text), target, database, schema)
 
 
 @pytest.fixture(scope="module")
@@ -153,14 +174,28 @@ def semantic(
                 ["run", "--select", "+workspace_capacity_history"],
                 dbt_vars={"capacity_as_of": as_of},
             )
-    target = tmp / "target"
-    text = (target / "semantic_manifest.json").read_text()
-    client = DuckDbClient(str(database))
-    engine = MetricFlowEngine(
-        SemanticManifestLookup(parse_manifest_from_dbt_generated_manifest(text)), client
-    )
+    client = DuckDbClient(duckdb.connect(str(database), read_only=True))
     try:
-        yield SemanticLayer(engine, client, json.loads(text), target, database)
+        yield layer(client, tmp / "target", database, "main")
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def semantic_postgres(
+    postgres_demo: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SemanticLayer]:
+    """MetricFlow on the demo built on PostgreSQL (history recorded at the demo's as_of only)."""
+    import psycopg
+
+    tmp = tmp_path_factory.mktemp("semantic_postgres")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate_dbt_paths(monkeypatch, tmp)
+        monkeypatch.setenv("CAPACITY_PG_SCHEMA", postgres_demo.schema)
+        dbt_runner.run_dbt(["parse"], target="postgres")  # relations named in that schema
+    client = PostgresClient(psycopg.connect(postgres_demo.dsn, autocommit=True))
+    try:
+        yield layer(client, tmp / "target", None, postgres_demo.schema)
     finally:
         client.close()
 
@@ -375,6 +410,18 @@ def expected_sql(
 def test_every_metric_by_every_grouping_equals_sql_over_the_marts(
     semantic: SemanticLayer,
 ) -> None:
+    # 3 families; every single and paired grouping of each
+    assert check_every_metric_by_every_grouping(semantic) > 1000
+
+
+@pytest.mark.postgres
+def test_every_metric_by_every_grouping_on_postgres(semantic_postgres: SemanticLayer) -> None:
+    assert check_every_metric_by_every_grouping(semantic_postgres) > 1000
+
+
+def check_every_metric_by_every_grouping(semantic: SemanticLayer) -> int:
+    """Every metric by every grouping MetricFlow offers (none, each one, each pair) against
+    SQL over the marts; returns the number of values compared."""
     engine, models = semantic.engine, semantic_models(semantic.manifest)
     metrics = [metric.name for metric in engine.list_metrics(include_dimensions=False)]
     assert metrics, "no metric in the semantic manifest"
@@ -398,10 +445,11 @@ def test_every_metric_by_every_grouping_equals_sql_over_the_marts(
         for grouping in groupings:
             columns = [column_of(items[name], metric_model, models) for name in grouping]
             actual = semantic.query(family, grouping)
-            expected = semantic.sql(expected_sql(family, columns, metric_model, models, "main"))
+            expected = semantic.sql(
+                expected_sql(family, columns, metric_model, models, semantic.schema)
+            )
             compared += compare(actual, expected, family, grouping)
-    # 3 families; every single and paired grouping of each
-    assert compared > 1000, compared
+    return compared
 
 
 def compare(
@@ -438,6 +486,7 @@ def test_mf_cli_draws_the_trend(semantic: SemanticLayer, tmp_path: Path) -> None
     project.mkdir()
     # a copy under the same file name (the manifest names the database after it): the
     # engine's read-only connection holds the original, dbt's adapter opens it read-write
+    assert semantic.database is not None
     database = tmp_path / semantic.database.name
     shutil.copy2(semantic.database, database)
     for name in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds"):
