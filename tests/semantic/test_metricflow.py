@@ -3,10 +3,10 @@
 One DuckDB file holds the demo at its as_of plus two earlier recorded runs
 of workspace_capacity_history, so the trend has three points. MetricFlow
 runs in this process through its Python API (one engine, no CLI start-up per
-query) on a read-only connection; the same connection runs the SQL over the
-marts the answers are compared with. One test goes through the `mf` CLI, as
-the README shows it.
-"""
+query) on a DB-API connection of the test's own; the same connection runs
+the SQL over the marts the answers are compared with. Every metric by every
+grouping is compared on the PostgreSQL demo too. One test goes through the
+`mf` CLI, as the README shows it."""
 
 from __future__ import annotations
 
