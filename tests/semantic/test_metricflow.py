@@ -63,6 +63,8 @@ WITH_PCT = "case when booked_pct is not null then {} end"
 
 # What each metric means, as SQL over the mart it reads: written here, not taken from the
 # semantic models, so a measure that drifts from the mart fails. A new metric must be added.
+# Over the history a figure is a stock, not a flow: each period shows its latest recorded
+# run (LATEST_RUN: the mart and its as-of column), never a sum over runs.
 MEANING: dict[str, tuple[str, str]] = {
     "booked_slots": (COMBINED, "sum(booked_slots)"),
     "available_slots": (COMBINED, "sum(available_slots)"),
@@ -85,6 +87,7 @@ MEANING: dict[str, tuple[str, str]] = {
     "recorded_invalid_slot_entries": (HISTORY, "sum(invalid_slot_entries)"),
     "recorded_booked_pct": (HISTORY, pct("sum(booked_slots)", "sum(total_slots)")),
 }
+LATEST_RUN = {HISTORY: "as_of_date"}
 
 
 class SqlClient:
@@ -280,8 +283,24 @@ def test_booked_pct_trend_over_metric_time_comes_from_the_history(
     rows = semantic.query(["recorded_booked_pct"], ["metric_time__day"])
     by_day = {key_value(row["metric_time__day"]): row["recorded_booked_pct"] for row in rows}
     assert sorted(by_day) == RECORDED_DATES
-    [today] = semantic.query(["booked_pct"])
-    assert by_day[RECORDED_DATES[-1]] == pytest.approx(today["booked_pct"])
+    [today_figures] = semantic.query(["booked_slots", "booked_pct"])
+    assert by_day[RECORDED_DATES[-1]] == pytest.approx(today_figures["booked_pct"])
+    # a stock, not a flow: a month shows its latest run, never the sum of its runs
+    by_month = {
+        key_value(row["metric_time__month"]): row
+        for row in semantic.query(["recorded_booked_slots"], ["metric_time__month"])
+    }
+    february = max(day for day in RECORDED_DATES if day.month == 2)  # two runs in February
+    [on_february] = [
+        row
+        for row in semantic.query(["recorded_booked_slots"], ["metric_time__day"])
+        if key_value(row["metric_time__day"]) == february
+    ]
+    february_total = by_month[dt.date(2026, 2, 1)]["recorded_booked_slots"]
+    assert february_total == on_february["recorded_booked_slots"]
+    [latest] = semantic.query(["recorded_booked_slots", "recorded_booked_pct"])
+    assert latest["recorded_booked_slots"] == today_figures["booked_slots"]
+    assert latest["recorded_booked_pct"] == pytest.approx(today_figures["booked_pct"])
     per_workspace = semantic.query(
         ["recorded_booked_pct"], ["workspace_day__workspace_id", "metric_time__day"]
     )
@@ -332,7 +351,8 @@ class Column:
     expr: str
     model: str
     join_entity: str | None
-    is_day: bool
+    grain: str | None  # a time column's: day, month
+    is_metric_time: bool = False
 
 
 def semantic_models(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -349,20 +369,21 @@ def dimension_expr(model: dict[str, Any], name: str) -> str:
     return dimension["expr"] or dimension["name"]
 
 
-def column_of(item: Any, metric_model: dict[str, Any], models: dict[str, Any]) -> Column:
-    name = group_by_name(item)
-    if name == "metric_time__day":
+def column_of(name: str, item: Any, metric_model: dict[str, Any], models: dict[str, Any]) -> Column:
+    if name.startswith("metric_time__"):
         time = metric_model["defaults"]["agg_time_dimension"]
-        return Column(dimension_expr(metric_model, time), metric_model["name"], None, True)
+        grain = name.removeprefix("metric_time__")
+        expr = dimension_expr(metric_model, time)
+        return Column(expr, metric_model["name"], None, grain, is_metric_time=True)
     if not isinstance(item, Dimension):  # an entity, read where the metric is
-        return Column(entity_expr(metric_model, item.name), metric_model["name"], None, False)
+        return Column(entity_expr(metric_model, item.name), metric_model["name"], None, None)
     owner = models[item.semantic_model_reference.semantic_model_name]
-    is_day = item.type.value == "time"
+    grain = "day" if item.type.value == "time" else None
     if owner["name"] == metric_model["name"]:
-        return Column(dimension_expr(owner, item.name), owner["name"], None, is_day)
+        return Column(dimension_expr(owner, item.name), owner["name"], None, grain)
     links = [link.element_name for link in item.entity_links]
     assert len(links) == 1, f"{name}: joins over more than one entity are not covered"
-    return Column(dimension_expr(owner, item.name), owner["name"], links[0], is_day)
+    return Column(dimension_expr(owner, item.name), owner["name"], links[0], grain)
 
 
 def expected_sql(
@@ -378,13 +399,27 @@ def expected_sql(
         return f'"{schema}"."{model["node_relation"]["alias"]}"'
 
     def value(column: Column) -> str:
-        return f"cast({column.expr} as date)" if column.is_day else column.expr
+        if column.grain is None:
+            return column.expr
+        return f"cast(date_trunc('{column.grain}', {column.expr}) as date)"
 
     own = [f"{value(c)} as g{i}" for i, c in enumerate(columns) if c.join_entity is None]
     joins = sorted({c.join_entity for c in columns if c.join_entity is not None})
     own += [f"{entity_expr(metric_model, e)} as join_{e}" for e in joins]
     selected = ", ".join(own) or "null as g"
-    ctes = [f"metric_rows as (select *, {selected} from {relation(metric_model)})"]
+    rows = relation(metric_model)
+    as_of = LATEST_RUN.get(metric_model["node_relation"]["alias"])
+    if as_of:  # only the latest run of each period the grouping's time columns make
+        # the period is metric_time's when it is grouped (MetricFlow's rule: a grouping by
+        # metric_time__month and as_of_date__day shows each month's latest day only)
+        times = [c for c in columns if c.grain and c.join_entity is None]
+        periods = [value(c) for c in times if c.is_metric_time] or [value(c) for c in times]
+        partition = f"partition by {', '.join(periods)}" if periods else ""
+        rows = (
+            f"(select * from (select *, max({as_of}) over ({partition}) as latest_run "
+            f"from {rows}) as runs where {as_of} = latest_run) as latest"
+        )
+    ctes = [f"metric_rows as (select *, {selected} from {rows})"]
     for entity in joins:
         owners = {c.model for c in columns if c.join_entity == entity}
         assert len(owners) == 1
@@ -441,9 +476,10 @@ def check_every_metric_by_every_grouping(semantic: SemanticLayer) -> int:
         assert marts == {metric_model["node_relation"]["alias"]}, (family, marts)
         items = {group_by_name(item): item for item in engine.list_group_bys(family)}
         assert "metric_time__day" in items, model_name
+        items["metric_time__month"] = items["metric_time__day"]  # a coarser period too
         groupings = [(), *((n,) for n in items), *combinations(sorted(items), 2)]
         for grouping in groupings:
-            columns = [column_of(items[name], metric_model, models) for name in grouping]
+            columns = [column_of(name, items[name], metric_model, models) for name in grouping]
             actual = semantic.query(family, grouping)
             expected = semantic.sql(
                 expected_sql(family, columns, metric_model, models, semantic.schema)
