@@ -137,7 +137,6 @@ class SemanticLayer:
     manifest: dict[str, Any]  # target/semantic_manifest.json as dbt wrote it
     target: Path
     database: Path | None  # the DuckDB file
-    schema: str  # the models' schema
 
     def query(self, metrics: Sequence[str], group_by: Sequence[str] = ()) -> list[dict[str, Any]]:
         request = MetricFlowQueryRequest.create(
@@ -153,11 +152,11 @@ class SemanticLayer:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def layer(client: SqlClient, target: Path, database: Path | None, schema: str) -> SemanticLayer:
+def layer(client: SqlClient, target: Path, database: Path | None = None) -> SemanticLayer:
     text = (target / "semantic_manifest.json").read_text()
     lookup = SemanticManifestLookup(parse_manifest_from_dbt_generated_manifest(text))
     engine = MetricFlowEngine(lookup, client)
-    return SemanticLayer(engine, client, json.loads(text), target, database, schema)
+    return SemanticLayer(engine, client, json.loads(text), target, database)
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +178,7 @@ def semantic(
             )
     client = DuckDbClient(duckdb.connect(str(database), read_only=True))
     try:
-        yield layer(client, tmp / "target", database, "main")
+        yield layer(client, tmp / "target", database)
     finally:
         client.close()
 
@@ -198,7 +197,7 @@ def semantic_postgres(
         dbt_runner.run_dbt(["parse"], target="postgres")  # relations named in that schema
     client = PostgresClient(psycopg.connect(postgres_demo.dsn, autocommit=True))
     try:
-        yield layer(client, tmp / "target", None, postgres_demo.schema)
+        yield layer(client, tmp / "target")
     finally:
         client.close()
 
@@ -391,12 +390,11 @@ def expected_sql(
     columns: Sequence[Column],
     metric_model: dict[str, Any],
     models: dict[str, Any],
-    schema: str,
 ) -> str:
     """SQL over the marts: each metric's MEANING grouped by the columns, joins left outer."""
 
     def relation(model: dict[str, Any]) -> str:
-        return f'"{schema}"."{model["node_relation"]["alias"]}"'
+        return model["node_relation"]["relation_name"]  # where dbt built it, as MetricFlow reads
 
     def value(column: Column) -> str:
         if column.grain is None:
@@ -481,9 +479,7 @@ def check_every_metric_by_every_grouping(semantic: SemanticLayer) -> int:
         for grouping in groupings:
             columns = [column_of(name, items[name], metric_model, models) for name in grouping]
             actual = semantic.query(family, grouping)
-            expected = semantic.sql(
-                expected_sql(family, columns, metric_model, models, semantic.schema)
-            )
+            expected = semantic.sql(expected_sql(family, columns, metric_model, models))
             compared += compare(actual, expected, family, grouping)
     return compared
 
