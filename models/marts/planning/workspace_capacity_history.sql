@@ -47,7 +47,9 @@ final as (
         cache_fetched_at,
         cache_is_stale,
         cache_covers_window,
-        {{ run_started_at_literal() }} as recorded_at
+        {{ run_started_at_literal() }} as recorded_at,
+        -- appended after recorded_at: on_schema_change adds it to existing history (NULL before)
+        invalid_slot_entries
 
     from capacity
 
