@@ -47,7 +47,10 @@ final as (
         cache_fetched_at,
         cache_is_stale,
         cache_covers_window,
-        {{ run_started_at_literal() }} as recorded_at
+        {{ run_started_at_literal() }} as recorded_at,
+        -- the key, last: a history recorded before it existed gets it appended
+        -- (on_schema_change) rather than its columns shifted
+        {{ surrogate_key(['workspace_id', 'cast(as_of_at as date)']) }} as workspace_as_of_date_id
 
     from capacity
 
