@@ -18,3 +18,13 @@
         case when {{ booked }} + {{ available }} = 0 then 'no_slots_in_window' end
     ) as booked_pct_null_reason
 {%- endmacro %}
+
+{#-
+    A source's free slots as a count: known only from a readable cache (a JSON
+    array, [] included, SPEC §5), where a count that found nothing is 0;
+    without a cache row or with an unreadable one they are unknown, NULL,
+    never 0. Every capacity model takes its available_slots from here.
+-#}
+{% macro known_available_slots(cache_is_readable, counted_free_slots) -%}
+    case when {{ cache_is_readable }} then coalesce({{ counted_free_slots }}, 0) end
+{%- endmacro %}

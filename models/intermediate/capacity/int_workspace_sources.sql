@@ -108,6 +108,7 @@ with_default_source as (
 final as (
 
     select
+        {{ surrogate_key(['workspace_id', 'availability_source']) }} as workspace_source_id,
         workspace_id,
         availability_source,
         is_configured,

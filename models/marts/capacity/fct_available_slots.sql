@@ -1,7 +1,7 @@
 {#-
     The slots fact: one row per (workspace, availability source, slot start
     in UTC), deduplicated across offsets and formats. entry_count > 1 shows
-    an entry the cache repeated.
+    an entry the cache repeated. available_slot_id is the single-column key.
 -#}
 with
 
@@ -17,6 +17,7 @@ valid_entries as (
         workspace_id,
         availability_source,
         availability_cache_id,
+        entry_index,
         slot_start_at
 
     from slot_entries
@@ -31,6 +32,7 @@ deduplicated as (
         availability_source,
         slot_start_at,
         min(availability_cache_id) as availability_cache_id,
+        min(entry_index) as first_entry_index,
         count(*) as entry_count
 
     from valid_entries
@@ -44,6 +46,9 @@ deduplicated as (
 final as (
 
     select
+        -- the slot_entry_id of the slot's first entry in its cache (one cache per
+        -- workspace and source: an error test on the caches' staging model)
+        availability_cache_id || ':' || cast(first_entry_index as {{ dbt.type_string() }}) as available_slot_id,
         workspace_id,
         availability_source,
         slot_start_at,

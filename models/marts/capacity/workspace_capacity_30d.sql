@@ -25,21 +25,9 @@ capacity_by_source as (
 
 ),
 
-booked_appointments as (
-
-    select * from {{ ref('fct_booked_appointments') }}
-
-),
-
 unattributed_counts as (
 
-    select
-        workspace_id,
-        count(*) as unattributed_booked_slots
-
-    from booked_appointments
-    where availability_source is null
-    group by workspace_id
+    select * from {{ ref('int_unattributed_bookings_counted') }}
 
 ),
 {%- for source, prefix in sources %}

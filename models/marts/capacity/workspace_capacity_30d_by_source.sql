@@ -40,6 +40,7 @@ booked_counts as (
 counted as (
 
     select
+        workspace_sources.workspace_source_id,
         workspace_sources.workspace_id,
         workspace_sources.availability_source,
         workspace_sources.is_configured,
@@ -50,10 +51,8 @@ counted as (
         workspace_sources.enters_combined_figure,
         workspace_sources.bookings_enter_combined_figure,
         coalesce(booked_counts.booked_slots, 0) as booked_slots,
-        -- without a readable cache the free slots are unknown, not 0
-        case
-            when workspace_sources.cache_is_readable then cache_counts.available_slots_in_window
-        end as available_slots,
+        {{ known_available_slots('workspace_sources.cache_is_readable', 'cache_counts.available_slots_in_window') }}
+            as available_slots,
         workspace_sources.cache_fetched_at,
         workspace_sources.cache_is_stale,
         workspace_sources.cache_last_error,
@@ -84,6 +83,7 @@ with_workspace_figure as (
 final as (
 
     select
+        workspace_source_id,
         workspace_id,
         availability_source,
         {{ capacity_window_start() }} as as_of_at,

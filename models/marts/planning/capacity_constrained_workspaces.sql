@@ -3,11 +3,12 @@
     (at or above capacity_constrained_threshold_pct % booked on figures that
     can be trusted), its rank among the constrained, its trend over the last
     capacity_trend_runs runs of workspace_capacity_history, and why it is
-    excluded when its figures cannot be trusted.
+    excluded when its figures cannot be trusted. The runs are read through
+    int_workspace_capacity_trends, not from the history beside the mart it
+    records.
 -#}
 {%- set threshold_pct = number_var('capacity_constrained_threshold_pct') -%}
 {%- set max_unattributed_share = number_var('capacity_max_unattributed_share') -%}
-{%- set trend_runs = positive_int_var('capacity_trend_runs') -%}
 {%- set flat_band_pct = number_var('capacity_trend_flat_band_pct') -%}
 with
 
@@ -17,58 +18,15 @@ capacity as (
 
 ),
 
-history as (
+trends as (
 
-    select * from {{ ref('workspace_capacity_history') }}
+    select * from {{ ref('int_workspace_capacity_trends') }}
 
 ),
 
 available_slots as (
 
     select * from {{ ref('fct_available_slots') }}
-
-),
-
-recent_runs as (
-
-    select
-        workspace_id,
-        as_of_date,
-        booked_pct,
-        row_number() over (partition by workspace_id order by as_of_date desc) as run_recency
-
-    from history
-    -- runs recorded for later as-of dates (a backfill of the past) are not this run's past
-    where as_of_date <= cast({{ capacity_window_start() }} as date)
-
-),
-
-trend_runs as (
-
-    select
-        workspace_id,
-        as_of_date,
-        booked_pct,
-        run_recency,
-        max(run_recency) over (partition by workspace_id) as oldest_run_recency
-
-    from recent_runs
-    where run_recency <= {{ trend_runs }}
-
-),
-
-trends as (
-
-    select
-        workspace_id,
-        count(*) as trend_run_count,
-        max(case when run_recency = oldest_run_recency then as_of_date end) as trend_from_date,
-        max(case when run_recency = 1 then as_of_date end) as trend_to_date,
-        max(case when run_recency = oldest_run_recency then booked_pct end) as trend_from_booked_pct,
-        max(case when run_recency = 1 then booked_pct end) as trend_to_booked_pct
-
-    from trend_runs
-    group by workspace_id
 
 ),
 

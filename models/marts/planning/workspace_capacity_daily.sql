@@ -2,7 +2,8 @@
     Capacity per workspace × availability source × UTC calendar day of the
     window: which days are full. Edge days are partial (the window starts and
     ends at as_of's time of day); summed over the days, the figures equal
-    workspace_capacity_30d_by_source.
+    workspace_capacity_30d_by_source. Counts int_capacity_slot_events, as
+    workspace_capacity_weekday_hour does.
 -#}
 with
 
@@ -18,15 +19,9 @@ time_spine as (
 
 ),
 
-available_slots as (
+slot_events as (
 
-    select * from {{ ref('fct_available_slots') }}
-
-),
-
-booked_appointments as (
-
-    select * from {{ ref('fct_booked_appointments') }}
+    select * from {{ ref('int_capacity_slot_events') }}
 
 ),
 
@@ -45,37 +40,20 @@ window_days as (
 
 ),
 
-available_by_day as (
+slot_events_by_day as (
 
     select
         workspace_id,
         availability_source,
-        cast(slot_start_at as date) as calendar_date,
-        count(*) as available_slots
+        cast(event_at as date) as calendar_date,
+        count(case when is_booked then 1 end) as booked_slots,
+        count(case when not is_booked then 1 end) as available_slots
 
-    from available_slots
-    where is_in_capacity_window
+    from slot_events
     group by
         workspace_id,
         availability_source,
-        cast(slot_start_at as date)
-
-),
-
-booked_by_day as (
-
-    select
-        workspace_id,
-        availability_source,
-        cast(start_at as date) as calendar_date,
-        count(*) as booked_slots
-
-    from booked_appointments
-    where availability_source is not null
-    group by
-        workspace_id,
-        availability_source,
-        cast(start_at as date)
+        cast(event_at as date)
 
 ),
 
@@ -104,27 +82,23 @@ counted as (
         grid.is_partial_day,
         grid.has_cache,
         grid.source_null_reason,
-        coalesce(booked_by_day.booked_slots, 0) as booked_slots,
-        -- without a readable cache the free slots are unknown, not 0
-        case when grid.cache_is_readable then coalesce(available_by_day.available_slots, 0) end as available_slots
+        coalesce(slot_events_by_day.booked_slots, 0) as booked_slots,
+        {{ known_available_slots('grid.cache_is_readable', 'slot_events_by_day.available_slots') }}
+            as available_slots
 
     from grid
-    left join available_by_day
+    left join slot_events_by_day
         on
-            grid.workspace_id = available_by_day.workspace_id
-            and grid.availability_source = available_by_day.availability_source
-            and grid.calendar_date = available_by_day.calendar_date
-    left join booked_by_day
-        on
-            grid.workspace_id = booked_by_day.workspace_id
-            and grid.availability_source = booked_by_day.availability_source
-            and grid.calendar_date = booked_by_day.calendar_date
+            grid.workspace_id = slot_events_by_day.workspace_id
+            and grid.availability_source = slot_events_by_day.availability_source
+            and grid.calendar_date = slot_events_by_day.calendar_date
 
 ),
 
 final as (
 
     select
+        {{ surrogate_key(['workspace_id', 'availability_source', 'calendar_date']) }} as workspace_source_date_id,
         workspace_id,
         availability_source,
         calendar_date,

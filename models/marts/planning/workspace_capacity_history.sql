@@ -49,7 +49,10 @@ final as (
         cache_covers_window,
         {{ run_started_at_literal() }} as recorded_at,
         -- appended after recorded_at: on_schema_change adds it to existing history (NULL before)
-        invalid_slot_entries
+        invalid_slot_entries,
+        -- the key, last: a history recorded before it existed gets it appended
+        -- (on_schema_change) rather than its columns shifted
+        {{ surrogate_key(['workspace_id', 'cast(as_of_at as date)']) }} as workspace_as_of_date_id
 
     from capacity
 

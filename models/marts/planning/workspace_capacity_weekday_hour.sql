@@ -1,7 +1,8 @@
 {#-
     A weekday × hour-of-day profile of the window's slots per workspace and
     availability source (UTC), for heatmaps: when is the calendar full?
-    Sparse: only the cells that have a free or a booked slot.
+    Sparse: only the cells that have a free or a booked slot. Counts
+    int_capacity_slot_events, as workspace_capacity_daily does.
 -#}
 with
 
@@ -11,41 +12,9 @@ workspace_sources as (
 
 ),
 
-available_slots as (
-
-    select * from {{ ref('fct_available_slots') }}
-
-),
-
-booked_appointments as (
-
-    select * from {{ ref('fct_booked_appointments') }}
-
-),
-
 slot_events as (
 
-    select
-        workspace_id,
-        availability_source,
-        {{ iso_weekday('slot_start_at') }} as iso_weekday,
-        {{ hour_of_day('slot_start_at') }} as hour_of_day,
-        0 as is_booked
-
-    from available_slots
-    where is_in_capacity_window
-
-    union all
-
-    select
-        workspace_id,
-        availability_source,
-        {{ iso_weekday('start_at') }} as iso_weekday,
-        {{ hour_of_day('start_at') }} as hour_of_day,
-        1 as is_booked
-
-    from booked_appointments
-    where availability_source is not null
+    select * from {{ ref('int_capacity_slot_events') }}
 
 ),
 
@@ -54,17 +23,17 @@ cells as (
     select
         workspace_id,
         availability_source,
-        iso_weekday,
-        hour_of_day,
-        sum(is_booked) as booked_slots,
-        sum(1 - is_booked) as available_slots
+        {{ iso_weekday('event_at') }} as iso_weekday,
+        {{ hour_of_day('event_at') }} as hour_of_day,
+        count(case when is_booked then 1 end) as booked_slots,
+        count(case when not is_booked then 1 end) as available_slots
 
     from slot_events
     group by
         workspace_id,
         availability_source,
-        iso_weekday,
-        hour_of_day
+        {{ iso_weekday('event_at') }},
+        {{ hour_of_day('event_at') }}
 
 ),
 
@@ -78,8 +47,8 @@ counted as (
         workspace_sources.has_cache,
         workspace_sources.source_null_reason,
         cells.booked_slots,
-        -- without a readable cache the free slots are unknown, not 0
-        case when workspace_sources.cache_is_readable then cells.available_slots end as available_slots
+        {{ known_available_slots('workspace_sources.cache_is_readable', 'cells.available_slots') }}
+            as available_slots
 
     from cells
     inner join workspace_sources
@@ -92,6 +61,8 @@ counted as (
 final as (
 
     select
+        {{ surrogate_key(['workspace_id', 'availability_source', 'iso_weekday', 'hour_of_day']) }}
+            as workspace_source_weekday_hour_id,
         workspace_id,
         availability_source,
         iso_weekday,
