@@ -14,17 +14,35 @@ from capacity.settings import duckdb_path, postgres_conninfo
 Engine = Literal["duckdb", "postgres"]
 TARGET_ENGINES: dict[str, Engine] = {"dev": "duckdb", "postgres": "postgres"}
 
+# Where dbt builds each layer (dbt_project.yml's `+schema`, appended to the target's
+# schema by dbt's generate_schema_name): the target schema, which BI tools browse,
+# holds the marts only; staging and intermediate sit in schemas of their own beside it.
+LAYER_SCHEMA_SUFFIXES: dict[str, str] = {"stg_": "_staging", "int_": "_intermediate"}
+
+
+def model_schema(schema: str, model: str) -> str:
+    """The schema a model is built in, given the target's schema (the marts' schema)."""
+    for prefix, suffix in LAYER_SCHEMA_SUFFIXES.items():
+        if model.startswith(prefix):
+            return schema + suffix
+    return schema
+
+
+def model_schemas(schema: str) -> tuple[str, ...]:
+    """Every schema the models of a target build into (to drop a scratch build whole)."""
+    return (schema, *(schema + suffix for suffix in LAYER_SCHEMA_SUFFIXES.values()))
+
 
 @dataclass(frozen=True)
 class Warehouse:
-    """Where a dbt target's models live: the engine, how to connect, the schema."""
+    """Where a dbt target's models live: the engine, how to connect, the marts' schema."""
 
     engine: Engine
     dsn: str  # a DuckDB file path, or a libpq connection string
-    schema: str
+    schema: str  # the target's schema: the marts (staging and intermediate beside it)
 
     def relation(self, model: str) -> str:
-        return f"{quote_ident(self.schema)}.{quote_ident(model)}"
+        return f"{quote_ident(model_schema(self.schema, model))}.{quote_ident(model)}"
 
     @property
     def placeholder(self) -> str:

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# The models' schema on Spark (CAPACITY_SPARK_SCHEMA); the demo seeds go to <schema>_app.
+from capacity.warehouse import model_schema
+
+# The marts' schema on Spark (CAPACITY_SPARK_SCHEMA); staging and intermediate go to
+# <schema>_staging and <schema>_intermediate, the demo seeds to <schema>_app.
 SPARK_SCHEMA = "analytics"
 
 
@@ -35,7 +38,7 @@ class SparkDemo:
         return spark_dbt_env(self.dbt_dir, self.spark_dir, self.schema)
 
     def relation(self, model: str) -> str:
-        return f"`{self.schema}`.`{model}`"
+        return f"`{model_schema(self.schema, model)}`.`{model}`"
 
     def rows(self, model: str) -> list[dict[str, Any]]:
         """A model's rows as dicts, timestamps as naive UTC datetimes like DuckDB's.
