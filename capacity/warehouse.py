@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from capacity.app_schema import quote_ident
@@ -83,9 +84,23 @@ def connect(warehouse: Warehouse) -> Iterator[Any]:
         connection.close()
 
 
+def as_utc(value: Any) -> Any:
+    """An aware datetime in UTC; any other value (naive datetimes too) as it is.
+
+    The marts' timestamps are time-zone-aware, and the drivers return them in the
+    session's time zone (DuckDB's TimeZone setting, PostgreSQL's TimeZone). Python
+    subtracts two datetimes of the same zone on their wall clocks, so a 30-day window
+    read in America/New_York across a DST change would last 30 days and 1 hour: in
+    UTC it is exact, and prints as the instant the mart holds.
+    """
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return value
+
+
 def fetch_dicts(connection: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Rows of a query as dicts keyed by column name."""
+    """Rows of a query as dicts keyed by column name, aware timestamps in UTC."""
     cursor = connection.cursor()
     cursor.execute(sql, list(params))
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [dict(zip(names, map(as_utc, row), strict=True)) for row in cursor.fetchall()]

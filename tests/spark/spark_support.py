@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,17 @@ class SparkDemo:
     def relation(self, model: str) -> str:
         return f"`{model_schema(self.schema, model)}`.`{model}`"
 
+    def is_mart(self, model: str) -> bool:
+        return model_schema(self.schema, model) == self.schema
+
     def rows(self, model: str) -> list[dict[str, Any]]:
-        """A model's rows as dicts, timestamps as naive UTC datetimes like DuckDB's.
+        """A model's rows as dicts, timestamps as DuckDB's driver gives them (read in UTC).
 
         Spark's `timestamp` is an instant that pyspark would turn into the
         Python process's local time: casting to timestamp_ntz in the session's
-        UTC gives the wall-clock UTC value the other engines store.
+        UTC gives its UTC wall clock. The other engines' marts hold aware
+        timestamps (UTC datetimes through capacity.warehouse.fetch_dicts), their
+        staging and intermediate naive UTC ones: a mart's get UTC attached.
         """
         fields = self.session.table(self.relation(model)).schema.fields
         columns = ", ".join(
@@ -55,4 +61,13 @@ class SparkDemo:
             for field in fields
         )
         query = f"select {columns} from {self.relation(model)}"
-        return [row.asDict() for row in self.session.sql(query).collect()]
+        rows = [row.asDict() for row in self.session.sql(query).collect()]
+        if not self.is_mart(model):
+            return rows
+        return [
+            {
+                name: value.replace(tzinfo=UTC) if isinstance(value, datetime) else value
+                for name, value in row.items()
+            }
+            for row in rows
+        ]

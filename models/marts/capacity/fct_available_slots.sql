@@ -46,7 +46,7 @@ final as (
     select
         workspace_id,
         availability_source,
-        slot_start_at,
+        {{ utc_to_timestamp_tz('slot_start_at') }} as slot_start_at,
         availability_cache_id,
         entry_count,
         {{ is_in_capacity_window('slot_start_at') }} as is_in_capacity_window

@@ -50,7 +50,7 @@ available_by_day as (
     select
         workspace_id,
         availability_source,
-        cast(slot_start_at as date) as calendar_date,
+        cast({{ timestamp_tz_to_utc('slot_start_at') }} as date) as calendar_date,
         count(*) as available_slots
 
     from available_slots
@@ -58,7 +58,7 @@ available_by_day as (
     group by
         workspace_id,
         availability_source,
-        cast(slot_start_at as date)
+        cast({{ timestamp_tz_to_utc('slot_start_at') }} as date)
 
 ),
 
@@ -67,7 +67,7 @@ booked_by_day as (
     select
         workspace_id,
         availability_source,
-        cast(start_at as date) as calendar_date,
+        cast({{ timestamp_tz_to_utc('start_at') }} as date) as calendar_date,
         count(*) as booked_slots
 
     from booked_appointments
@@ -75,7 +75,7 @@ booked_by_day as (
     group by
         workspace_id,
         availability_source,
-        cast(start_at as date)
+        cast({{ timestamp_tz_to_utc('start_at') }} as date)
 
 ),
 

@@ -28,8 +28,8 @@ slot_events as (
     select
         workspace_id,
         availability_source,
-        {{ iso_weekday('slot_start_at') }} as iso_weekday,
-        {{ hour_of_day('slot_start_at') }} as hour_of_day,
+        {{ iso_weekday(timestamp_tz_to_utc('slot_start_at')) }} as iso_weekday,
+        {{ hour_of_day(timestamp_tz_to_utc('slot_start_at')) }} as hour_of_day,
         0 as is_booked
 
     from available_slots
@@ -40,8 +40,8 @@ slot_events as (
     select
         workspace_id,
         availability_source,
-        {{ iso_weekday('start_at') }} as iso_weekday,
-        {{ hour_of_day('start_at') }} as hour_of_day,
+        {{ iso_weekday(timestamp_tz_to_utc('start_at')) }} as iso_weekday,
+        {{ hour_of_day(timestamp_tz_to_utc('start_at')) }} as hour_of_day,
         1 as is_booked
 
     from booked_appointments
