@@ -1,7 +1,7 @@
-"""BI-safe marts: aware UTC timestamps, the marts alone in the BI schema.
+"""BI-safe marts: aware UTC timestamps, enforced keys, the marts alone in the BI schema.
 
 A BI tool connects with a session time zone of its own (an analyst in New
-York), browses one schema, and trusts what it finds there. These tests read
+York), browses one schema, and trusts the keys it finds there. These tests read
 the built demo the way such a client does.
 """
 
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from capacity import report
+from capacity import dbt_runner, report
 from capacity.settings import PROJECT_DIR
 from capacity.snapshot import build_snapshot, read_snapshot, window_days
 from capacity.warehouse import Warehouse, connect, fetch_dicts, model_schema, model_schemas
@@ -168,3 +169,140 @@ def test_duckdb_main_schema_holds_the_marts_only(duckdb_demo: Warehouse) -> None
 @pytest.mark.postgres
 def test_postgres_models_schema_holds_the_marts_only(postgres_demo: Warehouse) -> None:
     check_layers_in_their_schemas(postgres_demo)
+
+
+# --- constraints: enforced keys and NOT NULL ----------------------------------------------
+
+# (model, key columns) of the marts whose contracts declare a primary key
+PRIMARY_KEYS = {
+    "workspace_capacity_30d": ["workspace_id"],
+    "workspace_capacity_30d_by_source": ["workspace_id", "availability_source"],
+}
+# never NULL (SPEC §4, §5): a sample of the not_null constraints the contracts declare
+NOT_NULL = {
+    "workspace_capacity_30d": [
+        "workspace_id",
+        "as_of_at",
+        "window_start_at",
+        "window_end_at",
+        "default_booked_slots",
+        "direct_book_booked_slots",
+        "unattributed_booked_slots",
+        "cache_is_stale",
+        "default_has_cache",
+        "direct_book_has_cache",
+    ],
+    "workspace_capacity_30d_by_source": [
+        "workspace_id",
+        "availability_source",
+        "as_of_at",
+        "booked_slots",
+        "cache_is_stale",
+        "has_cache",
+    ],
+}
+
+
+def _not_nullable(warehouse: Warehouse, model: str) -> set[str]:
+    with connect(warehouse) as connection:
+        rows = fetch_dicts(
+            connection,
+            "select column_name from information_schema.columns "
+            f"where table_schema = {warehouse.placeholder} "
+            f"and table_name = {warehouse.placeholder} and is_nullable = 'NO'",
+            [warehouse.schema, model],
+        )
+    return {row["column_name"] for row in rows}
+
+
+@pytest.mark.parametrize("model", sorted(PRIMARY_KEYS))
+def test_duckdb_enforces_the_contract_constraints(duckdb_demo: Warehouse, model: str) -> None:
+    import duckdb
+
+    assert set(NOT_NULL[model]) <= _not_nullable(duckdb_demo, model)
+    with connect(duckdb_demo) as connection:
+        keys = connection.execute(
+            "select constraint_column_names from duckdb_constraints() "
+            "where schema_name = ? and table_name = ? and constraint_type = 'PRIMARY KEY'",
+            [duckdb_demo.schema, model],
+        ).fetchall()
+    assert keys == [(PRIMARY_KEYS[model],)]
+    # and DuckDB refuses a duplicate key (on a copy: the demo file is shared)
+    with duckdb.connect() as scratch:
+        scratch.execute(f"attach '{duckdb_demo.dsn}' as demo (read_only)")
+        ddl = scratch.execute(
+            "select sql from duckdb_tables() where database_name = 'demo' and table_name = ?",
+            [model],
+        ).fetchone()[0]
+        scratch.execute(ddl.replace(f"{duckdb_demo.schema}.", "", 1))
+        scratch.execute(f"insert into {model} select * from demo.{duckdb_demo.relation(model)}")
+        with pytest.raises(duckdb.ConstraintException):
+            scratch.execute(
+                f"insert into {model} select * from demo.{duckdb_demo.relation(model)} limit 1"
+            )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("model", sorted(PRIMARY_KEYS))
+def test_postgres_enforces_the_contract_constraints(postgres_demo: Warehouse, model: str) -> None:
+    import psycopg
+
+    assert set(NOT_NULL[model]) <= _not_nullable(postgres_demo, model)
+    with psycopg.connect(postgres_demo.dsn) as conn:
+        keys = conn.execute(
+            "select array_agg(attribute.attname order by key.ordinality) "
+            "from pg_constraint as constraint_ "
+            "cross join unnest(constraint_.conkey) with ordinality as key(attnum, ordinality) "
+            "join pg_attribute as attribute "
+            "on attribute.attrelid = constraint_.conrelid and attribute.attnum = key.attnum "
+            "where constraint_.contype = 'p' and constraint_.conrelid = %s::regclass "
+            "group by constraint_.oid",
+            [postgres_demo.relation(model)],
+        ).fetchall()
+        assert keys == [(PRIMARY_KEYS[model],)]
+        # the key is enforced: a duplicate is refused (rolled back with the transaction)
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            relation = postgres_demo.relation(model)
+            conn.execute(f"insert into {relation} select * from {relation} limit 1")
+
+
+# --- dbt's view: constraints in the contracts -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    tmp: Path = tmp_path_factory.mktemp("bi_safe_parse")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("DBT_TARGET_PATH", str(tmp / "target"))
+        monkeypatch.setenv("DBT_LOG_PATH", str(tmp / "logs"))
+        monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(tmp / "unused.duckdb"))
+        return dbt_runner.run_dbt(["parse"]).result
+
+
+def test_every_contract_declares_its_key_and_never_null_columns(manifest: Any) -> None:
+    for unique_id, node in manifest.nodes.items():
+        if node.resource_type != "model" or not node.contract.enforced:
+            continue
+        not_null = {
+            name
+            for name, column in node.columns.items()
+            if any(c.type == "not_null" for c in column.constraints)
+        }
+        tested = {
+            test.column_name
+            for test in manifest.nodes.values()
+            if test.resource_type == "test"
+            and getattr(test, "test_metadata", None) is not None
+            and test.test_metadata.name == "not_null"
+            and test.attached_node == unique_id
+        }
+        assert not_null == tested, f"{node.name}: not_null constraints and tests differ"
+        key = [list(c.columns) for c in node.constraints if c.type == "primary_key"] or [
+            [name]
+            for name, column in node.columns.items()
+            if any(c.type == "primary_key" for c in column.constraints)
+        ]
+        assert key == [PRIMARY_KEYS[node.name]], node.name
+        for name, column in node.columns.items():
+            if name.endswith("_at"):
+                assert column.data_type == "timestamp with time zone", f"{node.name}.{name}"
