@@ -1,8 +1,8 @@
 """BI-safe marts: aware UTC timestamps, enforced keys, the marts alone in the BI schema.
 
 A BI tool connects with a session time zone of its own (an analyst in New
-York), browses one schema, and trusts the keys it finds there. These tests read
-the built demo the way such a client does.
+York), browses one schema, and trusts the keys it finds there. These tests
+read the built demo the way such a client does.
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def test_postgres_enforces_the_contract_constraints(postgres_demo: Warehouse, mo
             conn.execute(f"insert into {relation} select * from {relation} limit 1")
 
 
-# --- dbt's view: constraints in the contracts -------------------------------------------
+# --- dbt's view: constraints in the contracts, exposures on public marts -----------------
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +277,16 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> Any:
         monkeypatch.setenv("DBT_LOG_PATH", str(tmp / "logs"))
         monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(tmp / "unused.duckdb"))
         return dbt_runner.run_dbt(["parse"]).result
+
+
+def test_exposures_depend_on_public_marts_only(manifest: Any) -> None:
+    assert manifest.exposures
+    for exposure in manifest.exposures.values():
+        for unique_id in exposure.depends_on.nodes:
+            node = manifest.nodes[unique_id]
+            assert node.access == "public", (
+                f"{exposure.name} depends on {node.name} ({node.access})"
+            )
 
 
 def test_every_contract_declares_its_key_and_never_null_columns(manifest: Any) -> None:
