@@ -98,6 +98,21 @@ def test_postgres_consumers_say_the_same_in_a_new_york_session(
         )
 
 
+@pytest.mark.postgres
+@pytest.mark.usefixtures("isolated_dbt_paths")
+def test_mart_unit_tests_pass_in_a_new_york_dbt_session(
+    postgres_demo: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fixture value of an aware column without an offset would be read in the
+    # session's zone: the marts' unit tests spell their instants with +00:00.
+    monkeypatch.setenv("CAPACITY_PG_SCHEMA", postgres_demo.schema)
+    monkeypatch.setenv("PGTZ", NEW_YORK)  # libpq sets the session's time zone from it
+    result = dbt_runner.run_dbt(
+        ["test", "--select", "test_type:unit,path:models/marts"], target="postgres"
+    )
+    assert len(result.result.results) >= 6
+
+
 def test_window_days_counts_instants_not_wall_clocks() -> None:
     from zoneinfo import ZoneInfo
 
