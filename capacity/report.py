@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from capacity.warehouse import Warehouse, fetch_dicts
@@ -15,6 +16,13 @@ def load_mart(connection: Any, warehouse: Warehouse) -> list[dict[str, Any]]:
     return fetch_dicts(
         connection, f"select * from {warehouse.relation(MART)} order by workspace_id"
     )
+
+
+def _utc_wall_clock(value: datetime) -> str:
+    """A timestamp as its UTC wall clock, '2026-03-02 09:00:00' (aware values converted)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return str(value)
 
 
 def _pct(value: float | None) -> str:
@@ -90,7 +98,9 @@ def format_capacity_table(rows: Sequence[dict[str, Any]]) -> str:
 
     table = [render(header), render(["-" * width for width in widths]), *map(render, lines)]
     if rows:
-        start, end = rows[0]["window_start_at"], rows[0]["window_end_at"]
+        start, end = (
+            _utc_wall_clock(rows[0][name]) for name in ("window_start_at", "window_end_at")
+        )
         table.insert(0, f"Capacity window [{start}, {end}) UTC, figures as booked/available/total")
     return "\n".join(table)
 

@@ -30,8 +30,9 @@ Shape (camelCase; only strings, numbers, booleans and null)::
   apply in the fixed order of :data:`DATA_QUALITY_REASONS`, each derived from
   a mart column (:func:`data_quality_reasons`).
 - Timestamps are UTC ISO-8601 strings with milliseconds ending in ``Z`` (the
-  mart stores naive UTC; the app's caches are millisecond-precise, and a cache
-  fetched 1 ms past the max age is stale, so milliseconds are kept).
+  mart stores time-zone-aware instants, read back in UTC; the app's caches are
+  millisecond-precise, and a cache fetched 1 ms past the max age is stale, so
+  milliseconds are kept).
 - ``bookedPct`` is rounded to one decimal, half away from zero on the decimal
   the mart's double prints as (37.45 -> 37.5), so the chat and the KPI card
   say what a person would compute. NULL stays null, with its reason.
@@ -72,7 +73,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from capacity.warehouse import Warehouse, connect, fetch_dicts
+from capacity.warehouse import Warehouse, as_utc, connect, fetch_dicts
 
 MART = "workspace_capacity_30d"
 SCHEMA_RESOURCE = "insights_snapshot.schema.json"
@@ -236,8 +237,12 @@ def _text(value: Any) -> str | None:
 
 
 def window_days(start: datetime, end: datetime) -> int:
-    """Whole days of the window (the dbt var capacity_window_days is a positive whole number)."""
-    days, remainder = divmod(end - start, timedelta(days=1))
+    """Whole days of the window (the dbt var capacity_window_days is a positive whole number).
+
+    Aware bounds are compared in UTC: in a zone with DST, their wall clocks could be
+    an hour apart from the instants'.
+    """
+    days, remainder = divmod(as_utc(end) - as_utc(start), timedelta(days=1))
     if remainder or days < 1:
         raise SnapshotError(f"window [{start}, {end}) is not a whole number of days")
     return days

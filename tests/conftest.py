@@ -17,7 +17,7 @@ from support import isolate_dbt_paths, skip_or_fail
 from capacity import dbt_runner
 from capacity.commands import DEMO_AS_OF
 from capacity.settings import postgres_conninfo
-from capacity.warehouse import Warehouse
+from capacity.warehouse import Warehouse, model_schemas
 
 PG_CONNINFO = postgres_conninfo()
 
@@ -82,5 +82,5 @@ def postgres_demo(
         yield Warehouse("postgres", pg_conninfo, models_schema)
     finally:
         with psycopg.connect(pg_conninfo, autocommit=True) as conn:
-            for schema in (app_schema, models_schema):
+            for schema in (app_schema, *model_schemas(models_schema)):
                 conn.execute(f'drop schema if exists "{schema}" cascade')

@@ -2,16 +2,18 @@
 
 as_of = 2026-03-02 09:00 UTC, window [2026-03-02 09:00, 2026-04-01 09:00),
 caches are stale when fetched before 2026-03-02 08:00 (60 minutes).
+Timestamps are aware UTC datetimes: the mart's are timestamps with time zone
+(capacity.warehouse.fetch_dicts reads them back in UTC).
 The comments say which seed rows make each figure.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-WINDOW_START = datetime(2026, 3, 2, 9, 0)
-WINDOW_END = datetime(2026, 4, 1, 9, 0)
+WINDOW_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+WINDOW_END = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 
 
 def _source(
@@ -137,7 +139,7 @@ def _freshness(source: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 
 def _at(hour: int, minute: int = 0, second: int = 0, micro: int = 0, day: int = 2) -> datetime:
-    return datetime(2026, 3, day, hour, minute, second, micro)
+    return datetime(2026, 3, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 EXPECTED_MART: dict[str, dict[str, Any]] = {
@@ -232,7 +234,7 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
         booked=3,
         available=5,
         unattributed=0,
-        fetched=datetime(2026, 2, 27, 14, 0),
+        fetched=datetime(2026, 2, 27, 14, 0, tzinfo=UTC),
         stale=True,
         error="GHL 401: token expired",
         covers=True,
@@ -241,7 +243,7 @@ EXPECTED_MART: dict[str, dict[str, Any]] = {
             booked=2,
             available=3,
             configured=True,
-            fetched=datetime(2026, 2, 27, 14, 0),
+            fetched=datetime(2026, 2, 27, 14, 0, tzinfo=UTC),
             stale=True,
             error="GHL 401: token expired",
             covers=True,

@@ -24,6 +24,7 @@ from capacity.bench.measure import Measured, run_measured
 from capacity.bench.progress import say
 from capacity.bench.scenario import BenchSettings
 from capacity.settings import PROJECT_DIR, postgres_conninfo
+from capacity.warehouse import model_schemas
 
 TARGET_RATIO = {"duckdb": 1.5, "postgres": 2.0}
 
@@ -215,7 +216,7 @@ def drop_generated_data(engines: Sequence[str], settings: BenchSettings) -> None
         import psycopg
 
         with psycopg.connect(postgres_conninfo(), autocommit=True) as connection:
-            for schema in (settings.pg_models_schema, settings.app_schema):
+            for schema in (*model_schemas(settings.pg_models_schema), settings.app_schema):
                 connection.execute(f"drop schema if exists {quote_ident(schema)} cascade")
     shutil.rmtree(settings.work_dir, ignore_errors=True)
 

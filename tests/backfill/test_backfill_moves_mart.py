@@ -19,7 +19,7 @@ from capacity import dbt_runner, report
 from capacity.commands import DEMO_AS_OF
 from capacity.demo_data import load_demo_seeds_into_postgres
 from capacity.fakes.calendar_providers import FakeCalendarProviders
-from capacity.warehouse import Warehouse, connect
+from capacity.warehouse import Warehouse, connect, model_schemas
 
 pytestmark = pytest.mark.postgres
 
@@ -37,7 +37,7 @@ def demo_app(pg_conninfo: str) -> Iterator[tuple[str, str, str]]:
         yield schemas
     finally:
         with psycopg.connect(pg_conninfo, autocommit=True) as conn:
-            for schema in schemas:
+            for schema in (schemas[0], *model_schemas(schemas[1]), schemas[2]):
                 conn.execute(f'drop schema if exists "{schema}" cascade')
 
 

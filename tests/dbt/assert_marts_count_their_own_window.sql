@@ -35,8 +35,9 @@ final as (
             window_figures.workspace_id = cache_counts.workspace_id
             and window_figures.availability_source = cache_counts.availability_source
     where
-        window_figures.window_start_at != cache_counts.window_start_at
-        or window_figures.window_end_at != cache_counts.window_end_at
+        -- the marts' timestamps are aware, the intermediate's naive UTC: compare in UTC
+        {{ timestamp_tz_to_utc('window_figures.window_start_at') }} != cache_counts.window_start_at
+        or {{ timestamp_tz_to_utc('window_figures.window_end_at') }} != cache_counts.window_end_at
 
 )
 

@@ -12,6 +12,7 @@ from support import isolate_dbt_paths
 
 from capacity import dbt_runner
 from capacity.demo_data import load_demo_seeds_into_postgres
+from capacity.warehouse import model_schemas
 
 pytestmark = pytest.mark.postgres
 
@@ -26,7 +27,7 @@ def scratch(pg_conninfo: str) -> Iterator[tuple[str, str]]:
         yield app_schema, models_schema
     finally:
         with psycopg.connect(pg_conninfo, autocommit=True) as conn:
-            for schema in (app_schema, models_schema):
+            for schema in (app_schema, *model_schemas(models_schema)):
                 conn.execute(f'drop schema if exists "{schema}" cascade')
 
 

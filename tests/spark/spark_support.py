@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-# The models' schema on Spark (CAPACITY_SPARK_SCHEMA); the demo seeds go to <schema>_app.
+from capacity.warehouse import model_schema
+
+# The marts' schema on Spark (CAPACITY_SPARK_SCHEMA); staging and intermediate go to
+# <schema>_staging and <schema>_intermediate, the demo seeds to <schema>_app.
 SPARK_SCHEMA = "analytics"
 
 
@@ -35,14 +39,19 @@ class SparkDemo:
         return spark_dbt_env(self.dbt_dir, self.spark_dir, self.schema)
 
     def relation(self, model: str) -> str:
-        return f"`{self.schema}`.`{model}`"
+        return f"`{model_schema(self.schema, model)}`.`{model}`"
+
+    def is_mart(self, model: str) -> bool:
+        return model_schema(self.schema, model) == self.schema
 
     def rows(self, model: str) -> list[dict[str, Any]]:
-        """A model's rows as dicts, timestamps as naive UTC datetimes like DuckDB's.
+        """A model's rows as dicts, timestamps as DuckDB's driver gives them (read in UTC).
 
         Spark's `timestamp` is an instant that pyspark would turn into the
         Python process's local time: casting to timestamp_ntz in the session's
-        UTC gives the wall-clock UTC value the other engines store.
+        UTC gives its UTC wall clock. The other engines' marts hold aware
+        timestamps (UTC datetimes through capacity.warehouse.fetch_dicts), their
+        staging and intermediate naive UTC ones: a mart's get UTC attached.
         """
         fields = self.session.table(self.relation(model)).schema.fields
         columns = ", ".join(
@@ -52,4 +61,13 @@ class SparkDemo:
             for field in fields
         )
         query = f"select {columns} from {self.relation(model)}"
-        return [row.asDict() for row in self.session.sql(query).collect()]
+        rows = [row.asDict() for row in self.session.sql(query).collect()]
+        if not self.is_mart(model):
+            return rows
+        return [
+            {
+                name: value.replace(tzinfo=UTC) if isinstance(value, datetime) else value
+                for name, value in row.items()
+            }
+            for row in rows
+        ]

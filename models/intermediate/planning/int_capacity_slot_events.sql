@@ -27,7 +27,8 @@ free_slot_events as (
         'available|' || available_slot_id as slot_event_id,
         workspace_id,
         availability_source,
-        slot_start_at as event_at,
+        -- naive UTC again (the marts' facts are instants): a date or an hour of it is UTC's
+        {{ timestamp_tz_to_utc('slot_start_at') }} as event_at,
         false as is_booked
 
     from available_slots
@@ -42,7 +43,7 @@ booking_events as (
         'booked|' || appointment_id as slot_event_id,
         workspace_id,
         availability_source,
-        start_at as event_at,
+        {{ timestamp_tz_to_utc('start_at') }} as event_at,
         true as is_booked
 
     from booked_appointments

@@ -51,7 +51,7 @@ final as (
         availability_cache_id || ':' || cast(first_entry_index as {{ dbt.type_string() }}) as available_slot_id,
         workspace_id,
         availability_source,
-        slot_start_at,
+        {{ utc_to_timestamp_tz('slot_start_at') }} as slot_start_at,
         availability_cache_id,
         entry_count,
         {{ is_in_capacity_window('slot_start_at') }} as is_in_capacity_window

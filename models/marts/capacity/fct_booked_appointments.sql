@@ -87,8 +87,8 @@ final as (
         workspace_id,
         lead_id,
         booking_provider,
-        start_at,
-        end_at,
+        {{ utc_to_timestamp_tz('start_at') }} as start_at,
+        {{ utc_to_timestamp_tz('end_at') }} as end_at,
         calendar_identifier,
         availability_source,
         case

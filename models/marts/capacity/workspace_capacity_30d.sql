@@ -106,9 +106,9 @@ final as (
     select
         clients.workspace_id,
         clients.workspace_name,
-        {{ capacity_window_start() }} as as_of_at,
-        {{ capacity_window_start() }} as window_start_at,
-        {{ capacity_window_end() }} as window_end_at,
+        {{ utc_to_timestamp_tz(capacity_window_start()) }} as as_of_at,
+        {{ utc_to_timestamp_tz(capacity_window_start()) }} as window_start_at,
+        {{ utc_to_timestamp_tz(capacity_window_end()) }} as window_end_at,
         figured.combined_booked_slots as booked_slots,
         figured.combined_available_slots as available_slots,
         figured.total_slots,

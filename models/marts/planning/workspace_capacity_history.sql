@@ -28,7 +28,7 @@ final as (
 
     select
         workspace_id,
-        cast(as_of_at as date) as as_of_date,
+        cast({{ timestamp_tz_to_utc('as_of_at') }} as date) as as_of_date,
         as_of_at,
         window_start_at,
         window_end_at,
@@ -47,7 +47,7 @@ final as (
         cache_fetched_at,
         cache_is_stale,
         cache_covers_window,
-        {{ run_started_at_literal() }} as recorded_at,
+        {{ utc_to_timestamp_tz(run_started_at_literal()) }} as recorded_at,
         -- appended after recorded_at: on_schema_change adds it to existing history (NULL before)
         invalid_slot_entries,
         -- the key, last: a history recorded before it existed gets it appended
