@@ -125,13 +125,9 @@ def run(url: str, schema: str, options: BackfillOptions, settings: ProviderSetti
     )
     try:
         return run_backfill(
-            db,
-            AttributionResolver(settings, fetcher).resolve,
-            options,
-            progress=make_progress(None),
+            db, AttributionResolver(settings, fetcher), options, progress=make_progress(None)
         )
     finally:
-        fetcher.close()
         db.close()
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from capacity.backfill.validation import WHITESPACE
+
 Dialect = Literal["postgres", "duckdb"]
 
 
@@ -61,6 +63,11 @@ class Database:
     app_schema: str
     round_trips: int = 0
     _in_transaction: bool = False
+
+    def is_blank(self, expr: str) -> str:
+        """SQL that is true when ``expr`` is NULL, empty or only whitespace (SPEC §5)."""
+        trim = "btrim" if self.dialect == "postgres" else "trim"
+        return f"{trim}(coalesce({expr}, ''), '{WHITESPACE}') = ''"
 
     def table(self, name: str, schema: str | None = None) -> str:
         """``"schema"."Name"``; the schema defaults to the app schema."""

@@ -27,8 +27,11 @@ CALENDLY_TOKEN = "eyJraWQiOiJjYWxlbmRseSJ9.LIVE-SECRET-bbbb"
 REVOKED_TOKEN = "pit-ghl-revoked-SECRET-cccc"
 ALL_TOKENS = (GHL_TOKEN, CALENDLY_TOKEN, REVOKED_TOKEN)
 
-ET_INTRO = "https://api.calendly.com/event_types/ET-INTRO"
-ET_DIRECT = "https://api.calendly.com/event_types/ET-DIRECT"
+# Event types as paths: the fake serves them under its own Calendly base, the only
+# place the backfill accepts them from.
+ET_INTRO = "/event_types/ET-INTRO"
+ET_DIRECT = "/event_types/ET-DIRECT"
+ET_PREEXISTING = "https://api.calendly.com/event_types/ET-DIRECT"
 FOREIGN_URI = "https://evil.example.invalid/scheduled_events/u-13"
 RECURRING_ID = "master9_1767225600000_30"
 
@@ -80,7 +83,9 @@ def scenario_appointments(calendly_base: str) -> list[Appt]:
             start="2026-02-01 09:00:00",
         ),
         Appt("a13", "lead_cal_1", "CALENDLY", calendly_ref=FOREIGN_URI),
-        Appt("a14", "lead_cal_1", "CALENDLY", calendly_ref=uri("u-14"), calendly_type=ET_DIRECT),
+        Appt(
+            "a14", "lead_cal_1", "CALENDLY", calendly_ref=uri("u-14"), calendly_type=ET_PREEXISTING
+        ),
         Appt("a15", "lead_cal_1", "CALENDLY", ghl_ref="evt-15"),
         Appt("a21", "lead_none_1", "GHL", ghl_ref="evt-21"),
         Appt("a31", "lead_rev_1", "GHL", ghl_ref="evt-31"),
@@ -88,7 +93,8 @@ def scenario_appointments(calendly_base: str) -> list[Appt]:
     ]
 
 
-# What a full --apply run writes, per appointment id: (ghlCalendarId, calendlyEventTypeUri).
+# What a full --apply run writes, per appointment id: (ghlCalendarId, calendlyEventTypeUri);
+# Calendly values are paths under the fake's base (see expected_after_apply).
 EXPECTED_WRITES: dict[str, tuple[str | None, str | None]] = {
     "a01": ("cal_main", None),
     "a02": ("cal_direct", None),
@@ -97,7 +103,12 @@ EXPECTED_WRITES: dict[str, tuple[str | None, str | None]] = {
     "a12": (None, ET_DIRECT),
 }
 CANDIDATES = ("a01", "a02", "a03", "a06", "a11", "a12", "a13", "a21", "a31")
-EXPECTED_UNRESOLVABLE = {"http_401": 1, "http_404": 1, "no_token": 1, "uri_outside_base": 1}
+EXPECTED_UNRESOLVABLE = {"http_404": 1, "no_token": 1}
+EXPECTED_QUARANTINED = {"uri_outside_base": 1}
+# ws_revoked's token is rejected: its row is counted apart and the exit code says so.
+EXPECTED_AUTH_FAILED = [
+    {"provider": "GHL", "status": 401, "workspaces": ["ws_revoked"], "rows_not_requested": 0}
+]
 
 
 def seed_scenario(db: Database, calendly_base: str) -> None:
@@ -167,7 +178,7 @@ def scenario_fake(on_request: Any = None) -> FakeCalendarProviders:
     fake.add_ghl_event("evt-31", "cal_should_never_be_written")
     fake.add_calendly_event("u-11", ET_INTRO)
     fake.add_calendly_event("u-12", ET_DIRECT)
-    fake.add_calendly_event("u-14", "https://api.calendly.com/event_types/NEVER")
+    fake.add_calendly_event("u-14", "/event_types/NEVER")
     return fake
 
 
@@ -196,9 +207,12 @@ def attribution(rows: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, Any]]:
     return {key: (row["ghlCalendarId"], row["calendlyEventTypeUri"]) for key, row in rows.items()}
 
 
-def expected_after_apply(before: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, Any]]:
+def expected_after_apply(
+    before: dict[str, dict[str, Any]], calendly_base: str
+) -> dict[str, tuple[Any, Any]]:
     expected = attribution(before)
-    expected.update(EXPECTED_WRITES)
+    for appointment_id, (ghl, calendly) in EXPECTED_WRITES.items():
+        expected[appointment_id] = (ghl, None if calendly is None else calendly_base + calendly)
     return expected
 
 
@@ -235,6 +249,7 @@ def cli_args(
         "--batch-size",
         "3",
         "--no-progress",
+        "--json",
         *extra,
     ]
 
@@ -253,6 +268,13 @@ class CliResult:
     code: int
     stdout: str
     stderr: str
+
+    def checked_summary(self) -> dict[str, Any]:
+        """The summary, after checking the exit code: 3 exactly when a token was rejected."""
+        summary = self.summary
+        expected = backfill_cli.EXIT_AUTH_FAILED if summary["auth_failed"] else 0
+        assert self.code == expected, self.stderr
+        return summary
 
     @property
     def summary(self) -> dict[str, Any]:

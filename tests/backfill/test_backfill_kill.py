@@ -43,8 +43,7 @@ def fake_process(tmp_path: Path) -> Iterator[dict[str, str]]:
     fixtures = {
         "ghl_events": {f"kevt-{n:03d}": {"calendarId": f"kcal-{n % 3}"} for n in range(GHL_ROWS)},
         "calendly_events": {
-            f"kuuid-{n:03d}": {"event_type": f"https://api.calendly.com/event_types/K{n % 2}"}
-            for n in range(CALENDLY_ROWS)
+            f"kuuid-{n:03d}": {"event_type": f"/event_types/K{n % 2}"} for n in range(CALENDLY_ROWS)
         },
     }
     path = tmp_path / "fixtures.json"
@@ -209,6 +208,7 @@ def test_killed_run_resumes_and_writes_every_row_exactly_once(pg, fake_process, 
         "1",
         "--timeout",
         "5",
+        "--json",
     ]
 
     # Run 1: SIGKILL once at least 3 batches are committed.
@@ -273,5 +273,6 @@ def test_killed_run_resumes_and_writes_every_row_exactly_once(pg, fake_process, 
     for n in range(GHL_ROWS):
         assert values[f"k{n:03d}-g"] == (f"kcal-{n % 3}", None)
     for n in range(CALENDLY_ROWS):
-        assert values[f"k{n:03d}-c"] == (None, f"https://api.calendly.com/event_types/K{n % 2}")
+        event_type = f"{fake_process['calendly_base_url']}/event_types/K{n % 2}"
+        assert values[f"k{n:03d}-c"] == (None, event_type)
     assert values["k050-x"] == ("kcal-app", None)

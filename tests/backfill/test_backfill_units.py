@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from multidict import CIMultiDict
 
 from capacity.backfill.db import DatabaseConfigError, duckdb_path, quote_ident, redact_url
 from capacity.backfill.http import (
+    MAX_BODY_BYTES,
     HttpFetcher,
     RateLimit,
     RateLimitError,
@@ -26,14 +30,9 @@ from capacity.backfill_cli import parse_since, split_prisma_schema
 class FakeClock:
     def __init__(self) -> None:
         self.now = 0.0
-        self.slept: list[float] = []
 
     def __call__(self) -> float:
         return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def test_rate_limit_parsing():
@@ -44,28 +43,33 @@ def test_rate_limit_parsing():
             RateLimit.parse(bad)
 
 
-def test_sliding_window_limiter_spaces_requests_per_key():
+def test_sliding_window_limiter_spaces_requests_per_key_with_a_margin():
     clock = FakeClock()
-    limiter = SlidingWindowLimiter(RateLimit(3, 10.0), clock=clock, sleep=clock.sleep)
-    waits = [limiter.acquire("token-a") for _ in range(7)]
-    # 3 at once, the 4th when the 1st leaves the window, and so on.
-    assert waits[:3] == [0, 0, 0]
-    assert waits[3] == pytest.approx(10.0)
-    assert clock.now == pytest.approx(20.0)
-    assert limiter.acquire("token-b") == 0  # keys are independent
+    limiter = SlidingWindowLimiter(RateLimit(10, 10.0), clock=clock)
+    # 9 of 10 (the margin) at once, the 10th when the 1st leaves a 2 % longer window.
+    waits = []
+    for _ in range(19):
+        wait = limiter.reserve("token-a")
+        waits.append(wait)
+        clock.now += wait
+    assert waits[:9] == [0] * 9
+    assert waits[9] == pytest.approx(10.2)
+    assert clock.now == pytest.approx(20.4)
+    assert limiter.reserve("token-b") == 0  # keys are independent
     limiter.pause("token-b", 5.0)
     assert limiter.paused_for("token-b") == pytest.approx(5.0)
-    assert limiter.acquire("token-b") == pytest.approx(5.0)
+    assert limiter.reserve("token-b") == pytest.approx(5.0)
+    assert SlidingWindowLimiter(RateLimit(1, 1.0)).max_requests == 1  # never 0
 
 
 def test_retry_after_parsing():
-    assert parse_retry_after(httpx.Headers({"Retry-After": "3"})) == 3.0
-    assert parse_retry_after(httpx.Headers({"X-RateLimit-Reset": "7"})) == 7.0
-    assert parse_retry_after(httpx.Headers({})) is None
-    assert parse_retry_after(httpx.Headers({"Retry-After": "soon"})) is None
+    assert parse_retry_after(CIMultiDict({"Retry-After": "3"})) == 3.0
+    assert parse_retry_after(CIMultiDict({"X-RateLimit-Reset": "7"})) == 7.0
+    assert parse_retry_after(CIMultiDict({})) is None
+    assert parse_retry_after(CIMultiDict({"Retry-After": "soon"})) is None
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     date = format_datetime(now + timedelta(seconds=30), usegmt=True)
-    assert parse_retry_after(httpx.Headers({"Retry-After": date}), now=lambda: now) == 30.0
+    assert parse_retry_after(CIMultiDict({"Retry-After": date}), now=lambda: now) == 30.0
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap():
@@ -76,54 +80,97 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
         assert full / 2 <= delay <= full
 
 
+async def _serve(answers: list[web.Response], seen: list[str]) -> TestServer:
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return answers.pop(0) if answers else web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    server = TestServer(app)
+    await server.start_server()
+    return server
+
+
 def test_fetcher_honours_retry_after_and_never_follows_redirects():
-    calls: list[str] = []
-    answers = iter(
-        [
-            httpx.Response(429, headers={"Retry-After": "2"}),
-            httpx.Response(200, json={"ok": True}),
+    async def scenario() -> None:
+        seen: list[str] = []
+        answers = [
+            web.Response(status=429, headers={"Retry-After": "2"}),
+            web.json_response({"ok": True}),
+            web.Response(status=302, headers={"Location": "https://evil.example/"}),
         ]
-    )
+        server = await _serve(answers, seen)
+        slept: list[float] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(str(request.url))
-        return next(answers)
+        async def sleep(seconds: float) -> None:
+            slept.append(seconds)
 
-    clock = FakeClock()
-    limiter = SlidingWindowLimiter(RateLimit(100, 1.0), clock=clock, sleep=clock.sleep)
-    fetcher = HttpFetcher(
-        Timeouts(), RetryPolicy(), sleep=clock.sleep, transport=httpx.MockTransport(handler)
-    )
-    result = fetcher.get_json("https://p.example/x", {}, limiter, "k")
-    assert result.ok and result.attempts == 2
-    assert clock.now == pytest.approx(2.0)  # waited exactly the Retry-After
+        limiter = SlidingWindowLimiter(RateLimit(100, 1.0), sleep=sleep)
+        fetcher = HttpFetcher(Timeouts(), RetryPolicy(), sleep=sleep)
+        try:
+            result = await fetcher.get_json(str(server.make_url("/x")), {}, limiter, "k")
+            assert result.ok and result.attempts == 2
+            assert slept and slept[-1] == pytest.approx(2.0, abs=0.05)  # the Retry-After
+            redirected = await fetcher.get_json(str(server.make_url("/y")), {}, limiter, "k")
+            assert (redirected.ok, redirected.reason, redirected.transient) == (
+                False,
+                "http_302",
+                False,
+            )
+            assert seen == ["/x", "/x", "/y"]  # the redirect was not followed
+            assert fetcher.requests_sent == 3
+        finally:
+            await fetcher.aclose()
+            await server.close()
 
-    redirecting = HttpFetcher(
-        Timeouts(),
-        RetryPolicy(),
-        transport=httpx.MockTransport(
-            lambda request: httpx.Response(302, headers={"Location": "https://evil.example/"})
-        ),
-    )
-    result = redirecting.get_json("https://p.example/x", {}, limiter, "k")
-    assert (result.ok, result.reason, result.transient) == (False, "http_302", False)
+    asyncio.run(scenario())
 
 
 def test_fetcher_gives_up_at_once_on_a_retry_after_beyond_the_limit():
-    fetcher = HttpFetcher(
-        Timeouts(),
-        RetryPolicy(max_retry_after=60),
-        sleep=lambda s: pytest.fail("must not sleep"),
-        transport=httpx.MockTransport(
-            lambda request: httpx.Response(429, headers={"Retry-After": "86400"})
-        ),
-    )
-    limiter = SlidingWindowLimiter(RateLimit(100, 1.0))
-    first = fetcher.get_json("https://p.example/1", {}, limiter, "k")
-    assert (first.reason, first.transient, first.attempts) == ("http_429", True, 1)
-    # Later rows of the same token are not even sent while the provider's pause lasts.
-    second = fetcher.get_json("https://p.example/2", {}, limiter, "k")
-    assert second.attempts == 0 and second.reason == "http_429"
+    async def scenario() -> None:
+        seen: list[str] = []
+        answers = [web.Response(status=429, headers={"Retry-After": "86400"})]
+        server = await _serve(answers, seen)
+
+        async def must_not_sleep(seconds: float) -> None:
+            pytest.fail("must not sleep")
+
+        fetcher = HttpFetcher(Timeouts(), RetryPolicy(max_retry_after=60), sleep=must_not_sleep)
+        limiter = SlidingWindowLimiter(RateLimit(100, 1.0))
+        try:
+            first = await fetcher.get_json(str(server.make_url("/1")), {}, limiter, "k")
+            assert (first.reason, first.transient, first.attempts) == ("http_429", True, 1)
+            # Later rows of the same token are not even sent while the provider's pause lasts.
+            second = await fetcher.get_json(str(server.make_url("/2")), {}, limiter, "k")
+            assert second.attempts == 0 and second.reason == "http_429"
+            assert seen == ["/1"]
+        finally:
+            await fetcher.aclose()
+            await server.close()
+
+    asyncio.run(scenario())
+
+
+def test_fetcher_refuses_bodies_that_are_not_one_small_json_object():
+    async def scenario() -> None:
+        answers = [
+            web.Response(body=b"[1, 2]", content_type="application/json"),
+            web.Response(body=b"x" * (MAX_BODY_BYTES + 10), content_type="application/json"),
+            web.Response(body=b"{not json", content_type="application/json"),
+        ]
+        server = await _serve(answers, [])
+        fetcher = HttpFetcher(Timeouts(), RetryPolicy())
+        limiter = SlidingWindowLimiter(RateLimit(100, 1.0))
+        try:
+            for path in ("/list", "/huge", "/garbage"):
+                result = await fetcher.get_json(str(server.make_url(path)), {}, limiter, "k")
+                assert (result.ok, result.reason) == (False, "invalid_response"), path
+        finally:
+            await fetcher.aclose()
+            await server.close()
+
+    asyncio.run(scenario())
 
 
 @pytest.mark.parametrize(
