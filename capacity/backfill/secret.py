@@ -68,7 +68,9 @@ def _spellings(value: str) -> set[str]:
     spellings = {value, repr(value)[1:-1]}
     with contextlib.suppress(UnicodeEncodeError):
         spellings.add(repr(value.encode("utf-8"))[2:-1])
-    spellings.update(line for piece in spellings for line in piece.splitlines() if len(line) >= 4)
+    # A library may print a header over several lines: each line of a token is masked too.
+    lines = {line for piece in spellings for line in piece.splitlines() if len(line) >= 4}
+    spellings |= lines
     return {s for s in spellings if s.strip()}
 
 

@@ -142,7 +142,14 @@ def seed_scenario(db: Database, calendly_base: str) -> None:
         ]
         for lead, client in leads:
             db.execute(f"insert into {db.table('Lead')} values (?, ?, ?)", (lead, client, created))
-        for n, a in enumerate(scenario_appointments(calendly_base)):
+    insert_appointments(db, scenario_appointments(calendly_base))
+
+
+def insert_appointments(db: Database, appointments: Sequence[Appt]) -> None:
+    """Insert appointments (their leads must exist) in one transaction."""
+    created = ts("2026-02-20 10:00:00")
+    with db.transaction():
+        for n, a in enumerate(appointments):
             start = ts(a.start)
             db.execute(
                 f"insert into {db.table('Appointment')} values "
@@ -159,9 +166,60 @@ def seed_scenario(db: Database, calendly_base: str) -> None:
                     a.ghl_cal,
                     a.calendly_type,
                     created,
-                    ts(f"2026-02-21 08:00:{n:02d}"),
+                    ts(f"2026-02-21 08:00:{n % 60:02d}"),
                 ),
             )
+
+
+def add_workspace(
+    db: Database, client_id: str, ghl_token: str | None = None, calendly_token: str | None = None
+) -> str:
+    """A workspace with its settings and one lead; returns the lead's id."""
+    created = ts("2026-02-20 10:00:00")
+    lead = f"lead_{client_id}"
+    with db.transaction():
+        db.execute(
+            f"insert into {db.table('Client')} values (?, ?, ?)", (client_id, client_id, created)
+        )
+        db.execute(
+            f'insert into {db.table("WorkspaceSettings")} ("id", "clientId", '
+            '"ghlPrivateIntegrationToken", "calendlyAccessToken") values (?, ?, ?, ?)',
+            (f"set_{client_id}", client_id, ghl_token, calendly_token),
+        )
+        db.execute(f"insert into {db.table('Lead')} values (?, ?, ?)", (lead, client_id, created))
+    return lead
+
+
+def install_audit_trigger(conn: Any, schema: str) -> None:
+    """Record every row update of "Appointment" (and every UPDATE statement) in audit tables."""
+    conn.execute(
+        f'create table "{schema}"."audit" ("id" text, "ghl" text, "cal" text, '
+        '"at" timestamp default clock_timestamp())'
+    )
+    conn.execute(f'create table "{schema}"."audit_statements" ("at" timestamp)')
+    conn.execute(
+        f'create function "{schema}"."audit_fn"() returns trigger language plpgsql as $$ '
+        f'begin insert into "{schema}"."audit" ("id", "ghl", "cal") values '
+        '(new."id", new."ghlCalendarId", new."calendlyEventTypeUri"); return new; end $$'
+    )
+    conn.execute(
+        f'create function "{schema}"."audit_statement_fn"() returns trigger language plpgsql '
+        f'as $$ begin insert into "{schema}"."audit_statements" values (clock_timestamp()); '
+        "return null; end $$"
+    )
+    conn.execute(
+        f'create trigger "audit_update" after update on "{schema}"."Appointment" '
+        f'for each row execute function "{schema}"."audit_fn"()'
+    )
+    conn.execute(
+        f'create trigger "audit_update_statement" after update on "{schema}"."Appointment" '
+        f'for each statement execute function "{schema}"."audit_statement_fn"()'
+    )
+
+
+def audited_updates(conn: Any, schema: str) -> list[str]:
+    """The ids of the rows updated since the audit trigger was installed, in order."""
+    return [row[0] for row in conn.execute(f'select "id" from "{schema}"."audit"').fetchall()]
 
 
 def scenario_fake(on_request: Any = None) -> FakeCalendarProviders:
