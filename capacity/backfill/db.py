@@ -69,6 +69,17 @@ class Database:
         trim = "btrim" if self.dialect == "postgres" else "trim"
         return f"{trim}(coalesce({expr}, ''), '{WHITESPACE}') = ''"
 
+    @staticmethod
+    def rows_of(columns: Sequence[str]) -> str:
+        """A derived table of text columns from one array parameter each, zipped.
+
+        ``(select unnest(?::text[]) as "a", unnest(?::text[]) as "b")``: a batch goes to
+        the server as a few arrays, not thousands of parameters (psycopg parses every
+        placeholder of a statement in Python: 40 ms for a 500-row VALUES list).
+        """
+        unnests = ", ".join(f"unnest(?::text[]) as {quote_ident(c)}" for c in columns)
+        return f"(select {unnests})"
+
     def table(self, name: str, schema: str | None = None) -> str:
         """``"schema"."Name"``; the schema defaults to the app schema."""
         return f"{quote_ident(schema or self.app_schema)}.{quote_ident(name)}"

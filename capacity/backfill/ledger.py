@@ -24,14 +24,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from capacity.backfill.db import Database, quote_ident
 
 WRITES_TABLE = "attribution_writes"
 QUARANTINE_TABLE = "attribution_quarantine"
 ATTRIBUTION_COLUMNS = ("ghlCalendarId", "calendlyEventTypeUri")
-REVERT_CHUNK = 10_000
 
 
 class UnknownRunError(LookupError):
@@ -64,6 +62,11 @@ class Quarantined:
     provider: str
     reason: str
     input_key: str
+
+
+def _unnests(count: int) -> str:
+    """``count`` array parameters unnested side by side (zipped into rows)."""
+    return ", ".join("unnest(?::text[])" for _ in range(count))
 
 
 class Ledger:
@@ -108,23 +111,21 @@ class Ledger:
     def record_writes(self, run_id: str, writes: Sequence[Write], at: datetime) -> None:
         if not writes:
             return
-        values = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in writes)
-        params: list[Any] = []
-        for w in writes:
-            params += [
-                run_id,
-                w.appointment_id,
-                w.column_name,
-                w.value_written,
-                w.previous_value,
-                w.provider_answer_id,
-                at,
-            ]
+        # Scalars and arrays in one select list, no FROM: DuckDB numbers the parameters
+        # of a FROM subquery before those of the select list.
         self.db.execute(
             f'insert into {self.writes} ("run_id", "appointment_id", "column_name", '
-            f'"value_written", "previous_value", "provider_answer_id", "written_at") '
-            f"values {values}",
-            params,
+            '"value_written", "previous_value", "provider_answer_id", "written_at") '
+            f"select ?, {_unnests(5)}, ?",
+            [
+                run_id,
+                [w.appointment_id for w in writes],
+                [w.column_name for w in writes],
+                [w.value_written for w in writes],
+                [w.previous_value for w in writes],
+                [w.provider_answer_id for w in writes],
+                at,
+            ],
         )
 
     def record_quarantine(
@@ -132,23 +133,28 @@ class Ledger:
     ) -> None:
         """Upsert this batch's quarantined rows; forget ``cleared`` ones (now dealt with)."""
         if cleared:
-            marks = ", ".join("?" for _ in cleared)
             self.db.execute(
-                f'delete from {self.quarantine} where "appointment_id" in ({marks})', cleared
+                f'delete from {self.quarantine} where "appointment_id" in '
+                f'(select "id" from {self.db.rows_of(["id"])} as ids)',
+                [list(cleared)],
             )
         if not rows:
             return
-        values = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in rows)
-        params: list[Any] = []
-        for row in rows:
-            params += [row.appointment_id, row.provider, row.reason, row.input_key, run_id, at]
         self.db.execute(
             f'insert into {self.quarantine} ("appointment_id", "provider", "reason", '
-            f'"input_key", "run_id", "quarantined_at") values {values} '
+            f'"input_key", "run_id", "quarantined_at") '
+            f"select {_unnests(4)}, ?, ? "
             'on conflict ("appointment_id") do update set "provider" = excluded."provider", '
             '"reason" = excluded."reason", "input_key" = excluded."input_key", '
             '"run_id" = excluded."run_id", "quarantined_at" = excluded."quarantined_at"',
-            params,
+            [
+                [row.appointment_id for row in rows],
+                [row.provider for row in rows],
+                [row.reason for row in rows],
+                [row.input_key for row in rows],
+                run_id,
+                at,
+            ],
         )
 
     def revert(self, run_id: str, at: datetime) -> dict[str, int]:
@@ -166,33 +172,33 @@ class Ledger:
             )[0]
             if not total:
                 raise UnknownRunError(f"no write is recorded for run {run_id}")
-            reverted: list[tuple[Any, ...]] = []
+            reverted = 0
             for column in ATTRIBUTION_COLUMNS:
                 col = quote_ident(column)
-                reverted += self.db.fetchall(
-                    f"""update {self.db.table("Appointment")} as a
+                ids = [
+                    str(row[0])
+                    for row in self.db.fetchall(
+                        f"""update {self.db.table("Appointment")} as a
 set {col} = w."previous_value"
 from {self.writes} as w
 where w."run_id" = ? and w."column_name" = ? and w."reverted_at" is null
   and a."id" = w."appointment_id" and a.{col} = w."value_written"
-returning a."id", w."column_name"
+returning a."id"
 """,
-                    (run_id, column),
-                )
-            for column in ATTRIBUTION_COLUMNS:
-                ids = [str(row[0]) for row in reverted if row[1] == column]
-                # In chunks: a statement takes at most 65,535 parameters on PostgreSQL.
-                for start in range(0, len(ids), REVERT_CHUNK):
-                    chunk = ids[start : start + REVERT_CHUNK]
-                    marks = ", ".join("?" for _ in chunk)
+                        (run_id, column),
+                    )
+                ]
+                if ids:
                     self.db.execute(
                         f'update {self.writes} set "reverted_at" = ? where "run_id" = ? '
-                        f'and "column_name" = ? and "appointment_id" in ({marks})',
-                        [at, run_id, column, *chunk],
+                        'and "column_name" = ? and "appointment_id" in '
+                        f'(select "id" from {self.db.rows_of(["id"])} as ids)',
+                        [at, run_id, column, ids],
                     )
+                reverted += len(ids)
         return {
             "writes": int(total),
-            "reverted": len(reverted),
-            "left_alone_changed_since": int(total) - int(already) - len(reverted),
+            "reverted": reverted,
+            "left_alone_changed_since": int(total) - int(already) - reverted,
             "already_reverted": int(already),
         }

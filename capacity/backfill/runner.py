@@ -64,7 +64,7 @@ PROVIDER_COLUMNS: dict[str, tuple[str, str, str]] = {
     GHL: ("ghlAppointmentId", "ghlCalendarId", "ghlPrivateIntegrationToken"),
     CALENDLY: ("calendlyScheduledEventUri", "calendlyEventTypeUri", "calendlyAccessToken"),
 }
-# A batch's statements carry up to 7 parameters per row; PostgreSQL takes 65,535.
+# A batch's rows, lookups and answers are held in memory at once: this bounds it.
 MAX_BATCH_SIZE = 5_000
 
 
@@ -274,15 +274,12 @@ def update_statement(db: Database, writes: Sequence[tuple[Candidate, str]]) -> t
     """
     ghl_ref, ghl_target, _ = PROVIDER_COLUMNS[GHL]
     cal_ref, cal_target, _ = PROVIDER_COLUMNS[CALENDLY]
-    values = ", ".join(
-        "(?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text)" for _ in writes
-    )
+    columns = ("id", "provider", "value", "provider_raw", "ghl_ref", "cal_ref", "previous")
     target = f'case when v."provider" = \'{GHL}\' then a."{ghl_target}" else a."{cal_target}" end'
     sql = f"""update {db.table("Appointment")} as a
 set "{ghl_target}" = case when v."provider" = '{GHL}' then v."value" else a."{ghl_target}" end,
   "{cal_target}" = case when v."provider" = '{CALENDLY}' then v."value" else a."{cal_target}" end
-from (values {values})
-  as v("id", "provider", "value", "provider_raw", "ghl_ref", "cal_ref", "previous")
+from {db.rows_of(columns)} as v
 where a."id" = v."id"
   and a."provider" = v."provider_raw"
   and a."{ghl_ref}" is not distinct from v."ghl_ref"
@@ -291,31 +288,29 @@ where a."id" = v."id"
   and {db.is_blank(target)}
 returning a."id"
 """
-    params: list[Any] = []
-    for candidate, value in writes:
-        params += [
-            candidate.appointment_id,
-            candidate.provider,
-            value,
-            candidate.provider_raw,
-            candidate.ghl_reference,
-            candidate.calendly_reference,
-            candidate.previous_value,
-        ]
+    params = [
+        [c.appointment_id for c, _ in writes],
+        [c.provider for c, _ in writes],
+        [value for _, value in writes],
+        [c.provider_raw for c, _ in writes],
+        [c.ghl_reference for c, _ in writes],
+        [c.calendly_reference for c, _ in writes],
+        [c.previous_value for c, _ in writes],
+    ]
     return sql, params
 
 
 def _classify_unwritten(db: Database, candidates: Sequence[Candidate], summary: Summary) -> None:
     """Why resolved rows were not written: deleted, set meanwhile, or changed."""
-    marks = ", ".join("?" for _ in candidates)
     ghl_ref, ghl_target, _ = PROVIDER_COLUMNS[GHL]
     cal_ref, cal_target, _ = PROVIDER_COLUMNS[CALENDLY]
     current = {
         str(row[0]): row[1:]
         for row in db.fetchall(
             f'select "id", "provider", "{ghl_ref}", "{cal_ref}", "{ghl_target}", '
-            f'"{cal_target}" from {db.table("Appointment")} where "id" in ({marks})',
-            [c.appointment_id for c in candidates],
+            f'"{cal_target}" from {db.table("Appointment")} '
+            f'where "id" in (select "id" from {db.rows_of(["id"])} as ids)',
+            [[c.appointment_id for c in candidates]],
         )
     }
     for candidate in candidates:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 from backfill_support import (
     CANDIDATES,
@@ -56,3 +58,20 @@ def test_duckdb_dry_run_then_apply(duck, fake, capsys):
             f'from "{duck.checkpoint_schema}"."{CHECKPOINT_TABLE}"'
         ).fetchall()
     assert rows == [("a31", len(EXPECTED_WRITES), True)]
+
+    # The revert works on DuckDB too: every written value goes back to NULL.
+    reverted = run_cli(
+        [
+            *cli_args(duck.url, duck.schema, duck.checkpoint_schema, fake),
+            "--revert",
+            summary["run_id"],
+        ],
+        capsys,
+    )
+    assert reverted.code == 0, reverted.stderr
+    assert json.loads(reverted.stdout)["reverted"] == len(EXPECTED_WRITES)
+    db = open_database(duck.url, duck.schema)
+    try:
+        assert attribution(snapshot(db)) == attribution(before)
+    finally:
+        db.close()
