@@ -38,6 +38,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -343,6 +344,97 @@ async def _resolve_batch(
     return list(await asyncio.gather(*(one(c) for c in candidates)))
 
 
+class _BatchLoop:
+    """Reads, resolves and writes the batches, the database overlapping the HTTP.
+
+    Database work runs in order on one thread of its own (one connection): while
+    batch N's lookups are in flight, batch N-1 commits and batch N+1 is read. The
+    counters and the checkpoint move only when a batch commits, in that thread.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        store: CheckpointStore,
+        ledger: Ledger,
+        resolver: Resolver,
+        options: BackfillOptions,
+        summary: Summary,
+        progress: Progress,
+        totals: CheckpointState,
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.ledger = ledger
+        self.resolver = resolver
+        self.options = options
+        self.summary = summary
+        self.progress = progress
+        self.totals = totals
+        self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="backfill-db")
+
+    def close(self) -> None:
+        self._db_thread.shutdown(wait=True, cancel_futures=True)
+
+    def _on_db_thread(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().run_in_executor(self._db_thread, fn, *args)
+
+    def _read_page(self, after_id: str | None, size: int, quarantine: str | None) -> list[Row]:
+        sql, params = candidate_query(self.db, self.options.filters, after_id, size, quarantine)
+        return [to_row(record) for record in self.db.fetchall(sql, params)]
+
+    def _write_batch(self, rows: Sequence[Row], outcomes: Sequence[Outcome]) -> None:
+        self.totals = _finish_batch(
+            self.db,
+            self.store,
+            self.ledger,
+            self.options,
+            rows,
+            outcomes,
+            self.summary,
+            self.totals,
+        )
+        self.summary.last_id = rows[-1].candidate.appointment_id
+        self.summary.batches += 1
+        self.summary.http_requests = self.resolver.requests_sent
+        self.progress.update(self.summary)
+
+    async def run(self, after_id: str | None, quarantine: str | None) -> None:
+        """Process every page after ``after_id``, at most ``options.limit`` rows."""
+        remaining = self.options.limit
+        size = self._page_size(remaining)
+        if size == 0:
+            return
+        next_page = self._on_db_thread(self._read_page, after_id, size, quarantine)
+        writing: asyncio.Future[Any] | None = None
+        while next_page is not None:
+            rows: list[Row] = await next_page
+            next_page = None
+            if remaining is not None:
+                remaining -= len(rows)
+            last_page = len(rows) < size
+            following = self._page_size(remaining)
+            if rows and not last_page and following:
+                # Keyset order: the next page needs only this page's last id.
+                after_id = rows[-1].candidate.appointment_id
+                next_page = self._on_db_thread(self._read_page, after_id, following, quarantine)
+            if rows:
+                candidates = [row.candidate for row in rows if not row.skipped_as_quarantined]
+                outcomes = await _resolve_batch(self.resolver, candidates, self.options.concurrency)
+                if writing is not None:
+                    await writing  # in order, and a failed write stops the run here
+                writing = self._on_db_thread(self._write_batch, rows, outcomes)
+            size = following
+            if last_page:
+                self.summary.completed = True
+        if writing is not None:
+            await writing
+
+    def _page_size(self, remaining: int | None) -> int:
+        size = self.options.batch_size
+        return size if remaining is None else min(size, remaining)
+
+
 def run_backfill(
     db: Database,
     resolver: Resolver,
@@ -397,27 +489,13 @@ def run_backfill(
             progress.start(total if options.limit is None else min(total, options.limit))
         else:
             progress.start(None)
-        remaining = options.limit
-        while remaining is None or remaining > 0:
-            size = options.batch_size if remaining is None else min(options.batch_size, remaining)
-            sql, params = candidate_query(db, options.filters, after_id, size, quarantine_table)
-            rows = [to_row(record) for record in db.fetchall(sql, params)]
-            if not rows:
-                summary.completed = True
-                break
-            to_resolve = [row.candidate for row in rows if not row.skipped_as_quarantined]
-            summary.skipped_quarantined += len(rows) - len(to_resolve)
-            outcomes = loop.run(_resolve_batch(resolver, to_resolve, options.concurrency))
-            totals = _finish_batch(db, store, ledger, options, rows, outcomes, summary, totals)
-            after_id = summary.last_id = rows[-1].candidate.appointment_id
-            summary.batches += 1
-            if remaining is not None:
-                remaining -= len(rows)
-            summary.http_requests = resolver.requests_sent
-            progress.update(summary)
-            if len(rows) < size:
-                summary.completed = True
-                break
+        batches = _BatchLoop(db, store, ledger, resolver, options, summary, progress, totals)
+        try:
+            loop.run(batches.run(after_id, quarantine_table))
+        finally:
+            batches.close()  # waits for a write in progress: it commits whole or not at all
+        totals = batches.totals
+        after_id = summary.last_id or after_id
         if options.apply and summary.completed:
             store.save(
                 CheckpointState(
@@ -471,6 +549,7 @@ def _finish_batch(
     Returns the run's totals after this batch (what the checkpoint now says).
     """
     resolved = [row for row in rows if not row.skipped_as_quarantined]
+    summary.skipped_quarantined += len(rows) - len(resolved)
     writes: list[tuple[Candidate, str, Outcome]] = []
     quarantined: list[Quarantined] = []
     cleared: list[str] = []  # rows with a stale quarantine entry, dealt with now

@@ -23,6 +23,7 @@ its row with one of the reasons below, and nothing is sent or written for it.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -76,10 +77,15 @@ class Origin:
     port: int
     path: str  # without trailing slash
 
-    def canonical(self) -> str:
+    @functools.cached_property
+    def _canonical(self) -> str:
         default = 443 if self.scheme == "https" else 80
         port = "" if self.port == default else f":{self.port}"
         return f"{self.scheme}://{self.host}{port}{self.path}"
+
+    def canonical(self) -> str:
+        """``scheme://host[:port]path``: lower-case, default port left out."""
+        return self._canonical
 
 
 def parse_origin(url: str) -> Origin:
@@ -116,6 +122,10 @@ def ghl_event_id(reference: str) -> str:
 def _id_under_base(value: str, base: Origin, collection: str) -> str:
     """The ``{uuid}`` of ``{base}/{collection}/{uuid}``; raises :class:`Rejected`."""
     text = _checked_text(value, MAX_URI_LENGTH)
+    # The usual case, exactly the canonical form: no parsing needed (3 checks per row).
+    prefix = f"{base.canonical()}/{collection}/"
+    if text.startswith(prefix) and ID_PATTERN.fullmatch(text[len(prefix) :].removesuffix("/")):
+        return text[len(prefix) :].removesuffix("/")
     try:
         parts = urlsplit(text)
         origin = parse_origin(text)

@@ -24,6 +24,23 @@ from capacity.backfill.http import (
     parse_retry_after,
 )
 from capacity.backfill.providers import is_under_base, parse_base_url
+from capacity.backfill.secret import redact, register
+from capacity.backfill.validation import (
+    ANSWER_VALUE_INVALID,
+    ANSWER_VALUE_OUTSIDE_BASE,
+    REFERENCE_DOT_SEGMENT,
+    REFERENCE_INVALID,
+    REFERENCE_TOO_LONG,
+    URI_OUTSIDE_BASE,
+    Rejected,
+    calendly_event_type,
+    calendly_event_uuid,
+    checked_token,
+    ghl_calendar_id,
+    ghl_event_id,
+    is_missing,
+    parse_origin,
+)
 from capacity.backfill_cli import parse_since, split_prisma_schema
 
 
@@ -214,3 +231,93 @@ def test_cli_value_parsing():
     assert quote_ident('we"ird') == '"we""ird"'
     with pytest.raises(DatabaseConfigError):
         quote_ident("")
+
+
+BASE = parse_origin("https://api.calendly.com")
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("evt-01", "evt-01"),
+        ("  master9_1767225600000_30 ", "master9_1767225600000_30"),
+        ("..", Rejected(REFERENCE_DOT_SEGMENT)),
+        (".", Rejected(REFERENCE_DOT_SEGMENT)),
+        ("evt\t01", Rejected(REFERENCE_INVALID)),
+        ("evt-01\r\n", Rejected(REFERENCE_INVALID)),
+        ("évt", Rejected(REFERENCE_INVALID)),
+        ("evt/01", Rejected(REFERENCE_INVALID)),
+        ("evt%2F01", Rejected(REFERENCE_INVALID)),
+        ("e" * 129, Rejected(REFERENCE_TOO_LONG)),
+    ],
+)
+def test_ghl_event_ids(reference, expected):
+    if isinstance(expected, Rejected):
+        with pytest.raises(Rejected) as rejected:
+            ghl_event_id(reference)
+        assert rejected.value.reason == expected.reason
+    else:
+        assert ghl_event_id(reference) == expected
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("https://api.calendly.com/scheduled_events/\tU1", REFERENCE_INVALID),
+        ("https://api.calendly.com/sched\tuled_events/U1", REFERENCE_INVALID),
+        ("https://api.calendly.com/scheduled_events/%2e%2e", REFERENCE_DOT_SEGMENT),
+        ("https://api.calendly.com/scheduled_events/./U1", REFERENCE_DOT_SEGMENT),
+        ("https://api.calendly.com/scheduled_events/U1?x=1", REFERENCE_INVALID),
+        ("https://api.calendly.com/scheduled_events/U1#f", REFERENCE_INVALID),
+        ("https://api.calendly.com/scheduled_events/U%31", REFERENCE_INVALID),
+        ("https://api.calendly.com/event_types/U1", URI_OUTSIDE_BASE),
+        ("https://api.calendly.com/scheduled_events/U1/x", REFERENCE_INVALID),
+        ("https://api.calendly.com/scheduled_events/" + "u" * 2100, REFERENCE_TOO_LONG),
+        ("javascript:alert(1)", REFERENCE_INVALID),
+    ],
+)
+def test_calendly_references_are_refused_with_a_reason(uri, reason):
+    with pytest.raises(Rejected) as rejected:
+        calendly_event_uuid(uri, BASE)
+    assert rejected.value.reason == reason
+
+
+def test_calendly_answers_are_checked_and_written_canonical():
+    assert calendly_event_uuid("HTTPS://API.Calendly.com:443/scheduled_events/U1/", BASE) == "U1"
+    assert (
+        calendly_event_type("https://API.calendly.com/event_types/ET-1/", BASE)
+        == "https://api.calendly.com/event_types/ET-1"
+    )
+    for value, reason in [
+        ("https://evil.example/event_types/EVIL", ANSWER_VALUE_OUTSIDE_BASE),
+        ("javascript:alert(1)", ANSWER_VALUE_INVALID),
+        ("https://api.calendly.com/event_types/../users/ME", ANSWER_VALUE_INVALID),
+        ({"uri": "x"}, ANSWER_VALUE_INVALID),
+        ("https://api.calendly.com/event_types/" + "x" * 200, ANSWER_VALUE_INVALID),
+    ]:
+        with pytest.raises(Rejected) as rejected:
+            calendly_event_type(value, BASE)
+        assert rejected.value.reason == reason, value
+    assert ghl_calendar_id(" cal_1 ") == "cal_1"
+    for value in ("c" * 200_000, "javascript:alert(1)", 42, "cal 1", "cal\n1"):
+        with pytest.raises(Rejected):
+            ghl_calendar_id(value)
+
+
+def test_tokens_and_missing_values():
+    assert checked_token(None) is None and checked_token("   ") is None
+    assert checked_token(' tok"en ').reveal() == 'tok"en'
+    for bad in ("tok\r\nen", "tok\ten", "tök", "tok en", "tok\n", "t" * 5000):
+        with pytest.raises(Rejected):
+            checked_token(bad)
+    assert all(is_missing(v) for v in (None, "", " ", "\t\r\n", "\u00a0\u3000"))
+    assert not any(is_missing(v) for v in ("x", " x ", "\u200bx"))
+
+
+def test_redact_masks_every_spelling_of_a_registered_token():
+    token = "tok'en\r\nSECRET-\u00fc"
+    register(token)
+    text = f"{token} {token!r} {token.encode()!r} Bearer other-token"
+    masked = redact(text)
+    assert "SECRET" not in masked and "tok'en" not in masked
+    assert "other-token" not in masked
