@@ -471,7 +471,7 @@ def _handle(args: argparse.Namespace) -> int:
             summary = run_backfill(db, resolver, options, progress=progress)
     except BackfillAborted as aborted:
         _print_summary(aborted.summary, args.json)
-        print(f"capacity backfill: {redact(aborted.summary.fatal_error or '')}", file=sys.stderr)
+        print(f"capacity backfill: {aborted.summary.fatal_error}", file=sys.stderr)
         if not aborted.interrupted:
             return EXIT_FAILED
         return EXIT_TERMINATED if received else EXIT_INTERRUPTED

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -247,8 +248,6 @@ def main() -> int:
                 f"seeded {args.rows:,} appointments in {time.monotonic() - started:.1f}s",
                 file=sys.stderr,
             )
-            ceiling = measure_ceiling(request_urls(args.rows, urls), args.concurrency)
-            print(f"fake ceiling: {ceiling:,.0f} requests/s", file=sys.stderr)
             lifted = RateLimit(10**9, 1.0)  # the limits lifted: the backfill's own cost
             settings = ProviderSettings(
                 ghl_base_url=urls["ghl_base_url"],
@@ -257,6 +256,9 @@ def main() -> int:
                 calendly_rate_limit=lifted,
             )
             for batch_size in batch_sizes:
+                # Measured right before each run: on a shared machine the load moves.
+                ceiling = measure_ceiling(request_urls(args.rows, urls), args.concurrency)
+                print(f"fake ceiling: {ceiling:,.0f} requests/s", file=sys.stderr)
                 result = bench_one(
                     args.database_url,
                     conn,
@@ -267,6 +269,8 @@ def main() -> int:
                     args.concurrency,
                 )
                 verify(conn, schema, args.rows, urls["calendly_base_url"])
+                result["fake_ceiling"] = round(ceiling)
+                result["load_average"] = round(os.getloadavg()[0], 1)
                 results.append(result)
                 print(json.dumps(result), file=sys.stderr)
     finally:
@@ -275,17 +279,18 @@ def main() -> int:
         conn.close()
 
     print(
-        f"fake ceiling (bare aiohttp client, {args.rows:,} requests, concurrency "
-        f"{args.concurrency}): {ceiling:,.0f} requests/s"
+        f"concurrency {args.concurrency}; fake ceiling: a bare aiohttp client making the same "
+        f"{args.rows:,} requests just before each run"
     )
     print(
-        f"{'batch size':>10} {'rows':>8} {'seconds':>8} {'rows/s':>8} {'batches':>8} "
-        f"{'round trips/batch':>18} {'peak MiB':>9}"
+        f"{'batch size':>10} {'rows':>8} {'seconds':>8} {'rows/s':>8} {'ceiling/s':>10} "
+        f"{'batches':>8} {'round trips/batch':>18} {'peak MiB':>9} {'load avg':>9}"
     )
     for r in results:
         print(
             f"{r['batch_size']:>10} {r['rows']:>8} {r['seconds']:>8} {r['rows_per_second']:>8} "
-            f"{r['batches']:>8} {r['round_trips_per_batch']:>18} {r['peak_memory_mib']:>9}"
+            f"{r['fake_ceiling']:>10} {r['batches']:>8} {r['round_trips_per_batch']:>18} "
+            f"{r['peak_memory_mib']:>9} {r['load_average']:>9}"
         )
     return 0
 

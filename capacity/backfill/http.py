@@ -338,7 +338,7 @@ class HttpFetcher:
                 return invalid
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             return invalid
         if not isinstance(payload, dict):
             return invalid

@@ -54,7 +54,7 @@ from capacity.backfill.db import Database
 from capacity.backfill.ledger import Ledger, Quarantined, Write, input_key
 from capacity.backfill.progress import NoProgress, Progress
 from capacity.backfill.providers import CALENDLY, GHL, AuthFailure, Candidate, Outcome
-from capacity.backfill.secret import Secret, register
+from capacity.backfill.secret import Secret, fingerprint_of, redact, register
 from capacity.backfill.summary import Summary
 from capacity.backfill.validation import Rejected, checked_token, is_missing
 
@@ -262,7 +262,7 @@ def to_row(record: Sequence[Any]) -> Row:
         previous_value=target,
         token_rejected=token_rejected,
     )
-    fingerprint = None if raw_token is None else Secret(raw_token).fingerprint()
+    fingerprint = None if raw_token is None else fingerprint_of(raw_token)
     key = input_key(str(provider_raw), ghl_ref, cal_ref, fingerprint)
     return Row(candidate, key, None if stored_key is None else str(stored_key))
 
@@ -332,10 +332,9 @@ def _classify_unwritten(db: Database, candidates: Sequence[Candidate], summary: 
 
 
 async def _resolve_batch(
-    resolver: Resolver, candidates: Sequence[Candidate], concurrency: int
+    resolver: Resolver, candidates: Sequence[Candidate], gate: asyncio.Semaphore
 ) -> list[Outcome]:
-    """Resolve a batch with at most ``concurrency`` lookups in flight."""
-    gate = asyncio.Semaphore(concurrency)
+    """Resolve a batch, each lookup holding a slot of ``gate`` (the run's concurrency)."""
 
     async def one(candidate: Candidate) -> Outcome:
         async with gate:
@@ -400,33 +399,46 @@ class _BatchLoop:
         self.progress.update(self.summary)
 
     async def run(self, after_id: str | None, quarantine: str | None) -> None:
-        """Process every page after ``after_id``, at most ``options.limit`` rows."""
+        """Process every page after ``after_id``, at most ``options.limit`` rows.
+
+        Two batches resolve at once, sharing the concurrency: the next batch's lookups
+        fill the slots the current batch's last ones leave free, instead of the
+        connections idling while a batch's slowest answer comes back.
+        """
         remaining = self.options.limit
         size = self._page_size(remaining)
         if size == 0:
             return
+        gate = asyncio.Semaphore(self.options.concurrency)
         next_page = self._on_db_thread(self._read_page, after_id, size, quarantine)
+        resolving: tuple[list[Row], asyncio.Future[list[Outcome]]] | None = None
         writing: asyncio.Future[Any] | None = None
-        while next_page is not None:
-            rows: list[Row] = await next_page
-            next_page = None
-            if remaining is not None:
-                remaining -= len(rows)
-            last_page = len(rows) < size
-            following = self._page_size(remaining)
-            if rows and not last_page and following:
-                # Keyset order: the next page needs only this page's last id.
-                after_id = rows[-1].candidate.appointment_id
-                next_page = self._on_db_thread(self._read_page, after_id, following, quarantine)
-            if rows:
-                candidates = [row.candidate for row in rows if not row.skipped_as_quarantined]
-                outcomes = await _resolve_batch(self.resolver, candidates, self.options.concurrency)
+        while next_page is not None or resolving is not None:
+            started = None
+            if next_page is not None:
+                rows: list[Row] = await next_page
+                next_page = None
+                if remaining is not None:
+                    remaining -= len(rows)
+                following = self._page_size(remaining)
+                if len(rows) < size:
+                    self.summary.completed = True
+                elif following:
+                    # Keyset order: the next page needs only this page's last id.
+                    last_id = rows[-1].candidate.appointment_id
+                    next_page = self._on_db_thread(self._read_page, last_id, following, quarantine)
+                size = following
+                if rows:
+                    candidates = [row.candidate for row in rows if not row.skipped_as_quarantined]
+                    lookups = asyncio.ensure_future(_resolve_batch(self.resolver, candidates, gate))
+                    started = (rows, lookups)
+            if resolving is not None:
+                done_rows, lookups = resolving
+                outcomes = await lookups
                 if writing is not None:
                     await writing  # in order, and a failed write stops the run here
-                writing = self._on_db_thread(self._write_batch, rows, outcomes)
-            size = following
-            if last_page:
-                self.summary.completed = True
+                writing = self._on_db_thread(self._write_batch, done_rows, outcomes)
+            resolving = started
         if writing is not None:
             await writing
 
@@ -513,7 +525,7 @@ def run_backfill(
         summary.fatal_error = "interrupted"
         raise BackfillAborted(summary, interrupted=True) from None
     except Exception as exc:
-        summary.fatal_error = describe_error(exc)
+        summary.fatal_error = redact(describe_error(exc))
         log.debug("backfill aborted", exc_info=True)
         raise BackfillAborted(summary) from exc
     finally:
@@ -553,6 +565,7 @@ def _finish_batch(
     writes: list[tuple[Candidate, str, Outcome]] = []
     quarantined: list[Quarantined] = []
     cleared: list[str] = []  # rows with a stale quarantine entry, dealt with now
+    debug = log.isEnabledFor(logging.DEBUG)  # one line per row: not even formatted unless -v
     for row, outcome in zip(resolved, outcomes, strict=True):
         candidate = row.candidate
         summary.examined += 1
@@ -570,13 +583,14 @@ def _finish_batch(
             )
         elif row.stored_quarantine_key is not None:
             cleared.append(candidate.appointment_id)
-        log.debug(
-            "appointment %s (%s): %s%s",
-            candidate.appointment_id,
-            candidate.provider,
-            outcome.kind,
-            f" ({outcome.reason})" if outcome.reason else "",
-        )
+        if debug:
+            log.debug(
+                "appointment %s (%s): %s (%s)",
+                candidate.appointment_id,
+                candidate.provider,
+                outcome.kind,
+                outcome.reason,
+            )
     written_count = 0
 
     def after(written: int) -> CheckpointState:

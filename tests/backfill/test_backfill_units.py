@@ -175,12 +175,13 @@ def test_fetcher_refuses_bodies_that_are_not_one_small_json_object():
             web.Response(body=b"[1, 2]", content_type="application/json"),
             web.Response(body=b"x" * (MAX_BODY_BYTES + 10), content_type="application/json"),
             web.Response(body=b"{not json", content_type="application/json"),
+            web.Response(body=b"[" * 200_000 + b"]" * 200_000, content_type="application/json"),
         ]
         server = await _serve(answers, [])
         fetcher = HttpFetcher(Timeouts(), RetryPolicy())
         limiter = SlidingWindowLimiter(RateLimit(100, 1.0))
         try:
-            for path in ("/list", "/huge", "/garbage"):
+            for path in ("/list", "/huge", "/garbage", "/deep"):
                 result = await fetcher.get_json(str(server.make_url(path)), {}, limiter, "k")
                 assert (result.ok, result.reason) == (False, "invalid_response"), path
         finally:
