@@ -45,10 +45,12 @@ from capacity.backfill.runner import (
     describe_error,
     run_backfill,
 )
-from capacity.backfill.secret import redact, redacting_logs
+from capacity.backfill.secret import printable, redact, redacting_logs
 from capacity.backfill.summary import Summary
 
 log = logging.getLogger("capacity.backfill")
+
+MAX_CONCURRENCY = 256  # sockets and tasks per run: a bound, not a tuning knob
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -116,6 +118,13 @@ def _batch_size(text: str) -> int:
     value = _positive_int(text)
     if value > MAX_BATCH_SIZE:
         raise argparse.ArgumentTypeError(f"must be at most {MAX_BATCH_SIZE}")
+    return value
+
+
+def _concurrency(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_CONCURRENCY}")
     return value
 
 
@@ -279,10 +288,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     http.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=_concurrency,
         default=16,
         metavar="N",
-        help="provider requests in flight at once (default: %(default)s)",
+        help=f"provider requests in flight at once, at most {MAX_CONCURRENCY} "
+        "(default: %(default)s)",
     )
     http.add_argument(
         "--connect-timeout",
@@ -385,7 +395,7 @@ def _print_summary(summary: Summary, as_json: bool) -> None:
 def _auth_failure_message(summary: Summary) -> str:
     return "; ".join(
         f"{failure.provider} answered {failure.status} for workspace(s) "
-        f"{', '.join(sorted(failure.workspaces)) or '?'}: token "
+        f"{', '.join(printable(w) for w in sorted(failure.workspaces)) or '?'}: token "
         f"{'rejected' if failure.status == 401 else 'missing a scope'}, "
         f"{failure.rows_not_requested} more row(s) not requested"
         for failure in summary.auth_failures

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from capacity.backfill.http import HttpFetcher, HttpResult, RateLimit, SlidingWindowLimiter
-from capacity.backfill.secret import Secret
+from capacity.backfill.secret import Secret, printable
 from capacity.backfill.validation import (
     ANSWER_ID_MISMATCH,
     INVALID_RESPONSE,
@@ -259,7 +259,7 @@ class AttributionResolver:
                 "not requested",
                 candidate.provider,
                 status,
-                candidate.workspace_id,
+                printable(str(candidate.workspace_id)),
                 "rejected" if status == 401 else "missing a scope",
             )
         if candidate.workspace_id is not None:

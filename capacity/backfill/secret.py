@@ -81,6 +81,12 @@ def _spellings(value: str) -> set[str]:
     return {s for s in spellings if s.strip()}
 
 
+def printable(text: str) -> str:
+    """``text`` as is when printable, else its escaped ``repr``: an id read from the
+    database (a workspace id...) must not move a terminal's cursor or fake a log line."""
+    return text if text.isprintable() else repr(text)
+
+
 def register(value: str | None) -> None:
     """Remember a token read from the database, valid or not, so output never shows it."""
     if value is not None and value.strip():

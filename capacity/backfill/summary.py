@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from capacity.backfill.providers import AuthFailure, Outcome
+from capacity.backfill.secret import printable
 
 
 @dataclass
@@ -110,8 +111,9 @@ class Summary:
                 value = ", ".join(f"{key}={count}" for key, count in value.items())
             elif isinstance(value, list):
                 value = "; ".join(
-                    f"{item['provider']} {item['status']} for {', '.join(item['workspaces'])}"
+                    f"{item['provider']} {item['status']} for "
+                    f"{', '.join(printable(w) for w in item['workspaces'])}"
                     for item in value
                 )
-            lines.append(f"{name}: {value}")
+            lines.append(f"{name}: {printable(str(value))}")
         return "\n".join(lines)

@@ -24,7 +24,7 @@ from capacity.backfill.http import (
     parse_retry_after,
 )
 from capacity.backfill.providers import is_under_base, parse_base_url
-from capacity.backfill.secret import redact, register
+from capacity.backfill.secret import printable, redact, register
 from capacity.backfill.validation import (
     ANSWER_VALUE_INVALID,
     ANSWER_VALUE_OUTSIDE_BASE,
@@ -322,3 +322,5 @@ def test_redact_masks_every_spelling_of_a_registered_token():
     masked = redact(text)
     assert "SECRET" not in masked and "tok'en" not in masked
     assert "other-token" not in masked
+    assert printable("ws_acme") == "ws_acme"
+    assert printable("ws\x1b[2J\r\nINFO fake") == repr("ws\x1b[2J\r\nINFO fake")
