@@ -144,13 +144,16 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Per-request timeouts (seconds)."""
+    """Per-request timeouts (seconds). ``read`` bounds the whole answer, not only the
+    gap between two reads: a server trickling a byte at a time cannot hold a slot."""
 
     connect: float = 5.0
     read: float = 15.0
 
     def to_aiohttp(self) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(sock_connect=self.connect, sock_read=self.read)
+        return aiohttp.ClientTimeout(
+            total=self.connect + self.read, sock_connect=self.connect, sock_read=self.read
+        )
 
 
 @dataclass(frozen=True)
