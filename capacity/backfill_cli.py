@@ -1,4 +1,4 @@
-"""``capacity backfill``: fill NULL appointment attribution from the calendar providers.
+"""``capacity backfill``: fill missing appointment attribution from the calendar providers.
 
 This module only maps flags and environment variables onto
 :mod:`capacity.backfill`; the behaviour is documented there (runner: what is
@@ -186,7 +186,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``backfill`` sub-command to the ``capacity`` CLI."""
     parser = subparsers.add_parser(
         "backfill",
-        help="fill NULL appointment attribution from GoHighLevel / Calendly",
+        help="fill missing appointment attribution from GoHighLevel / Calendly",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

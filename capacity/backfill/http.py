@@ -332,13 +332,17 @@ class HttpFetcher:
         """The body as a JSON object; anything else (or a body too big) is invalid."""
         status = response.status
         invalid = HttpResult(ok=False, status=status, reason="invalid_response", attempts=attempts)
-        if (response.content_length or 0) > MAX_BODY_BYTES:
+        length = response.content_length
+        if length is not None and length > MAX_BODY_BYTES:
             return invalid
-        body = bytearray()
-        async for chunk in response.content.iter_any():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                return invalid
+        if length is not None:
+            body = await response.read()  # bounded by the Content-Length just checked
+        else:  # chunked: read up to the cap, no further
+            body = bytearray()
+            async for chunk in response.content.iter_any():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    return invalid
         try:
             payload = json.loads(body)
         except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth

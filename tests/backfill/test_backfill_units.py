@@ -171,17 +171,20 @@ def test_fetcher_gives_up_at_once_on_a_retry_after_beyond_the_limit():
 
 def test_fetcher_refuses_bodies_that_are_not_one_small_json_object():
     async def scenario() -> None:
+        chunked = web.Response(body=b" " * (MAX_BODY_BYTES + 10), content_type="application/json")
+        chunked.enable_chunked_encoding()  # no Content-Length: the cap applies while reading
         answers = [
             web.Response(body=b"[1, 2]", content_type="application/json"),
             web.Response(body=b"x" * (MAX_BODY_BYTES + 10), content_type="application/json"),
             web.Response(body=b"{not json", content_type="application/json"),
             web.Response(body=b"[" * 200_000 + b"]" * 200_000, content_type="application/json"),
+            chunked,
         ]
         server = await _serve(answers, [])
         fetcher = HttpFetcher(Timeouts(), RetryPolicy())
         limiter = SlidingWindowLimiter(RateLimit(100, 1.0))
         try:
-            for path in ("/list", "/huge", "/garbage", "/deep"):
+            for path in ("/list", "/huge", "/garbage", "/deep", "/huge-chunked"):
                 result = await fetcher.get_json(str(server.make_url(path)), {}, limiter, "k")
                 assert (result.ok, result.reason) == (False, "invalid_response"), path
         finally:
