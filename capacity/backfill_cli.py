@@ -26,7 +26,7 @@ from capacity.backfill.checkpoint import (
 )
 from capacity.backfill.db import DatabaseConfigError, open_database
 from capacity.backfill.http import HttpFetcher, RateLimit, RateLimitError, RetryPolicy, Timeouts
-from capacity.backfill.ledger import Ledger, UnknownRunError
+from capacity.backfill.ledger import QUARANTINE_TABLE, Ledger, UnknownRunError
 from capacity.backfill.progress import make_progress
 from capacity.backfill.providers import (
     DEFAULT_CALENDLY_BASE_URL,
@@ -491,6 +491,12 @@ def _handle(args: argparse.Namespace) -> int:
     finally:
         db.close()
     _print_summary(summary, args.json)
+    if summary.quarantined:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in summary.quarantined.items())
+        where = (
+            f'; listed in "{args.checkpoint_schema}"."{QUARANTINE_TABLE}"' if options.apply else ""
+        )
+        print(f"capacity backfill: quarantined ({reasons}){where}", file=sys.stderr)
     if summary.auth_failures:
         print(f"capacity backfill: {_auth_failure_message(summary)}", file=sys.stderr)
         return EXIT_AUTH_FAILED

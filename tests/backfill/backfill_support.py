@@ -347,3 +347,9 @@ def run_cli(argv: Sequence[str], capsys: pytest.CaptureFixture[str]) -> CliResul
     code = int(args.handler(args))
     out, err = capsys.readouterr()
     return CliResult(code, out, err)
+
+
+def run_checked(scratch: Any, fake: FakeCalendarProviders, capsys: Any, *extra: str) -> dict:
+    """Run the backfill on a scratch schema (see conftest) and return its checked summary."""
+    argv = cli_args(scratch.url, scratch.schema, scratch.checkpoint_schema, fake, *extra)
+    return run_cli(argv, capsys).checked_summary()

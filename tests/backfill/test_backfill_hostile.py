@@ -26,6 +26,7 @@ from backfill_support import (
     expected_after_apply,
     insert_appointments,
     install_audit_trigger,
+    run_checked,
     run_cli,
     scenario_fake,
     seed_scenario,
@@ -36,12 +37,6 @@ from capacity import backfill_cli
 from capacity.fakes.calendar_providers import token_fingerprint
 
 pytestmark = pytest.mark.postgres
-
-
-def _run(pg, fake, capsys, *extra: str) -> dict:
-    return run_cli(
-        cli_args(pg.url, pg.schema, pg.checkpoint_schema, fake, *extra), capsys
-    ).checked_summary()
 
 
 def _requested_ids(fake) -> set[str | None]:
@@ -63,7 +58,7 @@ def test_finding_1_bad_references_are_quarantined_and_never_block_a_run(seeded_p
     install_audit_trigger(seeded_pg.conn, seeded_pg.schema)
     before = snapshot(seeded_pg.db)
 
-    first = _run(seeded_pg, fake, capsys, "--apply")
+    first = run_checked(seeded_pg, fake, capsys, "--apply")
 
     assert first["completed"] is True
     assert first["written"] == len(EXPECTED_WRITES)  # the good rows of the same batches
@@ -87,10 +82,10 @@ def test_finding_1_bad_references_are_quarantined_and_never_block_a_run(seeded_p
 
     # A later run skips them unasked; --retry-quarantined looks again (still no request).
     fake.reset_log()
-    second = _run(seeded_pg, fake, capsys, "--apply")
+    second = run_checked(seeded_pg, fake, capsys, "--apply")
     assert second["skipped_quarantined"] == len(bad) + 1
     assert second["quarantined"] == {}
-    retried = _run(seeded_pg, fake, capsys, "--apply", "--retry-quarantined")
+    retried = run_checked(seeded_pg, fake, capsys, "--apply", "--retry-quarantined")
     assert sum(retried["quarantined"].values()) == len(bad) + 1
     assert _requested_ids(fake) <= {"evt-gone", "evt-31"}  # the scenario's unwritten rows
 
@@ -100,7 +95,7 @@ def test_finding_1_bad_references_are_quarantined_and_never_block_a_run(seeded_p
         "where \"id\" = 'a01b'",
         (f"{base}/scheduled_events/u-11",),
     )
-    third = _run(seeded_pg, fake, capsys, "--apply")
+    third = run_checked(seeded_pg, fake, capsys, "--apply")
     assert third["written"] == 1
     assert attribution(snapshot(seeded_pg.db))["a01b"] == (None, f"{base}/event_types/ET-INTRO")
 
@@ -134,7 +129,7 @@ def test_finding_2_rows_changed_or_deleted_mid_run_are_left_alone(pg, capsys):
     with scenario_fake(on_request=app_changes_rows_meanwhile) as fake:
         seed_scenario(pg.db, fake.calendly_base_url)
         install_audit_trigger(pg.conn, pg.schema)
-        summary = _run(pg, fake, capsys, "--apply")
+        summary = run_checked(pg, fake, capsys, "--apply")
 
     assert summary["resolved"] == len(EXPECTED_WRITES)
     assert summary["changed_during_run"] == len(changes)
@@ -167,7 +162,7 @@ def test_finding_3_answers_that_do_not_match_the_request_are_quarantined(pg, cap
             ],
         )
         install_audit_trigger(pg.conn, pg.schema)
-        summary = _run(pg, fake, capsys, "--apply")
+        summary = run_checked(pg, fake, capsys, "--apply")
 
     assert summary["written"] == 0
     assert audited_updates(pg.conn, pg.schema) == []
@@ -273,7 +268,7 @@ def test_finding_7_dot_segments_are_refused_before_any_request(seeded_pg, fake, 
         ],
     )
 
-    summary = _run(seeded_pg, fake, capsys, "--apply")
+    summary = run_checked(seeded_pg, fake, capsys, "--apply")
 
     assert summary["quarantined"]["reference_dot_segment"] == len(references)
     assert all(".." not in r.path and "%2" not in r.path.lower() for r in fake.requests)
@@ -291,7 +286,7 @@ def test_finding_8_rate_limit_stays_under_the_providers_sliding_window(pg, capsy
         insert_appointments(
             pg.db, [Appt(f"b{n:02d}", lead, "GHL", ghl_ref=f"evt-b{n}") for n in range(30)]
         )
-        summary = _run(
+        summary = run_checked(
             pg,
             fake,
             capsys,
@@ -345,7 +340,7 @@ def test_finding_5_lookups_run_concurrently_and_each_batch_is_one_update(pg, cap
             pg.db, [Appt(f"m{n:02d}", lead, "GHL", ghl_ref=f"evt-m{n}") for n in range(40)]
         )
         install_audit_trigger(pg.conn, pg.schema)
-        summary = _run(
+        summary = run_checked(
             pg,
             fake,
             capsys,
@@ -386,7 +381,7 @@ def test_blank_targets_are_filled_and_real_values_never_overwritten(seeded_pg, f
         ],
     )
 
-    summary = _run(seeded_pg, fake, capsys, "--apply")
+    summary = run_checked(seeded_pg, fake, capsys, "--apply")
 
     values = attribution(snapshot(seeded_pg.db))
     assert values["w1"] == ("cal_w1", None)
@@ -414,7 +409,7 @@ def test_blank_targets_are_filled_and_real_values_never_overwritten(seeded_pg, f
 
 def test_revert_puts_back_one_runs_writes_and_leaves_later_edits(seeded_pg, fake, capsys):
     before = snapshot(seeded_pg.db)
-    applied = _run(seeded_pg, fake, capsys, "--apply")
+    applied = run_checked(seeded_pg, fake, capsys, "--apply")
     assert applied["written"] == len(EXPECTED_WRITES)
     seeded_pg.conn.execute(
         f'update "{seeded_pg.schema}"."Appointment" set "ghlCalendarId" = %s where "id" = \'a01\'',

@@ -154,6 +154,34 @@ def _seed(db: Any, calendly_base: str) -> list[str]:
     return candidates
 
 
+def _backfill_command(pg: Any, fake: dict[str, str]) -> list[str]:
+    """``capacity backfill --apply`` in a process of its own, against the fake process."""
+    return [
+        sys.executable,
+        "-m",
+        "capacity.cli",
+        "backfill",
+        "--apply",
+        "--json",
+        "--database-url",
+        pg.url,
+        "--app-schema",
+        pg.schema,
+        "--checkpoint-schema",
+        pg.checkpoint_schema,
+        "--ghl-base-url",
+        fake["ghl_base_url"],
+        "--calendly-base-url",
+        fake["calendly_base_url"],
+        "--batch-size",
+        "5",
+        "--concurrency",
+        "1",
+        "--timeout",
+        "5",
+    ]
+
+
 def _control(method: str, fake: dict[str, str], action: str) -> Any:
     """Call the fake process's control endpoint (never through an environment proxy)."""
     with httpx.Client(trust_env=False, timeout=10) as client:
@@ -177,30 +205,7 @@ def test_killed_run_resumes_and_writes_every_row_exactly_once(pg, fake_process, 
     candidates = _seed(pg.db, fake_process["calendly_base_url"])
     install_audit_trigger(pg.conn, pg.schema)
     before = snapshot(pg.db)
-    command = [
-        sys.executable,
-        "-m",
-        "capacity.cli",
-        "backfill",
-        "--apply",
-        "--database-url",
-        pg.url,
-        "--app-schema",
-        pg.schema,
-        "--checkpoint-schema",
-        pg.checkpoint_schema,
-        "--ghl-base-url",
-        fake_process["ghl_base_url"],
-        "--calendly-base-url",
-        fake_process["calendly_base_url"],
-        "--batch-size",
-        "5",
-        "--concurrency",
-        "1",
-        "--timeout",
-        "5",
-        "--json",
-    ]
+    command = _backfill_command(pg, fake_process)
 
     # Run 1: SIGKILL once at least 3 batches are committed.
     with (tmp_path / "run1.out").open("w") as out, (tmp_path / "run1.err").open("w") as err:
@@ -270,28 +275,7 @@ def test_killed_run_resumes_and_writes_every_row_exactly_once(pg, fake_process, 
 def test_sigterm_stops_like_ctrl_c_with_a_summary_and_exact_counters(pg, fake_process, tmp_path):
     """Finding 8: SIGTERM (what a scheduler sends) gives the summary and a checkpoint."""
     candidates = _seed(pg.db, fake_process["calendly_base_url"])
-    command = [
-        sys.executable,
-        "-m",
-        "capacity.cli",
-        "backfill",
-        "--apply",
-        "--json",
-        "--database-url",
-        pg.url,
-        "--app-schema",
-        pg.schema,
-        "--checkpoint-schema",
-        pg.checkpoint_schema,
-        "--ghl-base-url",
-        fake_process["ghl_base_url"],
-        "--calendly-base-url",
-        fake_process["calendly_base_url"],
-        "--batch-size",
-        "5",
-        "--concurrency",
-        "1",
-    ]
+    command = _backfill_command(pg, fake_process)
     process = subprocess.Popen(
         command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

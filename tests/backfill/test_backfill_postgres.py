@@ -19,6 +19,7 @@ from backfill_support import (
     attribution,
     cli_args,
     expected_after_apply,
+    run_checked,
     run_cli,
     scenario_fake,
     seed_scenario,
@@ -120,11 +121,7 @@ def test_concurrent_writer_is_never_overwritten(pg, capsys):
 
 def test_filters_workspace_provider_since_and_limit(seeded_pg, fake, capsys):
     def run(*extra: str) -> dict:
-        result = run_cli(
-            cli_args(seeded_pg.url, seeded_pg.schema, seeded_pg.checkpoint_schema, fake, *extra),
-            capsys,
-        )
-        return result.checked_summary()
+        return run_checked(seeded_pg, fake, capsys, *extra)
 
     # Dry runs: what each filter selects.
     assert run("--provider", "calendly")["examined"] == 3  # a11, a12, a13
@@ -150,11 +147,7 @@ def test_filters_workspace_provider_since_and_limit(seeded_pg, fake, capsys):
 
 def test_limit_resumes_from_checkpoint_and_a_completed_run_starts_over(seeded_pg, fake, capsys):
     def run(*extra: str) -> dict:
-        result = run_cli(
-            cli_args(seeded_pg.url, seeded_pg.schema, seeded_pg.checkpoint_schema, fake, *extra),
-            capsys,
-        )
-        return result.checked_summary()
+        return run_checked(seeded_pg, fake, capsys, *extra)
 
     first = run("--apply", "--limit", "4")
     assert (first["examined"], first["completed"], first["resumed_after_id"]) == (4, False, None)
