@@ -55,7 +55,7 @@ MAX_CONCURRENCY = 256  # sockets and tasks per run: a bound, not a tuning knob
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-EXIT_AUTH_FAILED = 3
+EXIT_TOKEN_FAILED = 3
 EXIT_INTERRUPTED = 130  # SIGINT
 EXIT_TERMINATED = 143  # SIGTERM
 
@@ -85,8 +85,9 @@ environment variables (a flag wins over its variable):
 exit codes: 0 the run finished (per-row failures and quarantined rows are in the
 summary), 1 the run stopped on a database or unexpected error (committed batches
 stay committed; rerun to resume), 2 bad usage or configuration, 3 the run finished
-but a provider rejected a workspace's token (401/403: that workspace's rows were not
-requested; the message names it), 130 interrupted (SIGINT), 143 terminated
+but a workspace's token was rejected (401/403) or cannot be sent (control
+characters, spaces, non-ASCII), so its rows were not requested; the message names
+the workspace, never the token; 130 interrupted (SIGINT), 143 terminated
 (SIGTERM); both print the summary, committed batches stay.
 """
 
@@ -392,14 +393,25 @@ def _print_summary(summary: Summary, as_json: bool) -> None:
     print(summary.to_json() if as_json else summary.to_text(), flush=True)
 
 
-def _auth_failure_message(summary: Summary) -> str:
-    return "; ".join(
+def _token_message(summary: Summary) -> str:
+    """Which workspaces' tokens failed and how: the workspace, never the token."""
+
+    def workspaces(ids: set[str]) -> str:
+        return ", ".join(printable(w) for w in sorted(ids)) or "?"
+
+    rejected = [
         f"{failure.provider} answered {failure.status} for workspace(s) "
-        f"{', '.join(printable(w) for w in sorted(failure.workspaces)) or '?'}: token "
+        f"{workspaces(failure.workspaces)}: token "
         f"{'rejected' if failure.status == 401 else 'missing a scope'}, "
         f"{failure.rows_not_requested} more row(s) not requested"
         for failure in summary.auth_failures
-    )
+    ]
+    unusable = [
+        f"the {provider} token of workspace(s) {workspaces(ids)} cannot be sent (control "
+        "characters, spaces or non-ASCII): nothing was requested, its rows are quarantined"
+        for provider, ids in sorted(summary.unusable_tokens.items())
+    ]
+    return "; ".join(rejected + unusable)
 
 
 def _revert(args: argparse.Namespace, url: str, app_schema: str) -> int:
@@ -497,7 +509,7 @@ def _handle(args: argparse.Namespace) -> int:
             f'; listed in "{args.checkpoint_schema}"."{QUARANTINE_TABLE}"' if options.apply else ""
         )
         print(f"capacity backfill: quarantined ({reasons}){where}", file=sys.stderr)
-    if summary.auth_failures:
-        print(f"capacity backfill: {_auth_failure_message(summary)}", file=sys.stderr)
-        return EXIT_AUTH_FAILED
+    if summary.token_problems:
+        print(f"capacity backfill: {_token_message(summary)}", file=sys.stderr)
+        return EXIT_TOKEN_FAILED
     return EXIT_OK

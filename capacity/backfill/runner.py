@@ -569,7 +569,7 @@ def _finish_batch(
     for row, outcome in zip(resolved, outcomes, strict=True):
         candidate = row.candidate
         summary.examined += 1
-        summary.record(outcome)
+        summary.record(candidate, outcome)
         if outcome.kind == "resolved" and outcome.value is not None:
             writes.append((candidate, outcome.value, outcome))
         if outcome.kind == "quarantined":

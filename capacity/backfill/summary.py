@@ -12,8 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from capacity.backfill.providers import AuthFailure, Outcome
+from capacity.backfill.providers import AuthFailure, Candidate, Outcome
 from capacity.backfill.secret import printable
+from capacity.backfill.validation import TOKEN_INVALID
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Summary:
     skipped_quarantined: int = 0
     auth_failed_rows: int = 0
     auth_failures: list[AuthFailure] = field(default_factory=list)
+    # provider -> workspaces whose stored token cannot go into a header at all
+    unusable_tokens: dict[str, set[str]] = field(default_factory=dict)
     http_requests: int = 0
     batches: int = 0
     db_round_trips: int = 0
@@ -48,7 +51,12 @@ class Summary:
     def errors(self) -> int:
         return sum(self.errors_by_reason.values())
 
-    def record(self, outcome: Outcome) -> None:
+    @property
+    def token_problems(self) -> bool:
+        """A workspace's token was rejected or cannot be used (exit code 3)."""
+        return bool(self.auth_failures or self.unusable_tokens)
+
+    def record(self, candidate: Candidate, outcome: Outcome) -> None:
         """Count one outcome (writes are counted separately)."""
         reason = outcome.reason or "unknown"
         if outcome.kind == "resolved":
@@ -57,6 +65,9 @@ class Summary:
             self.unresolvable[reason] += 1
         elif outcome.kind == "quarantined":
             self.quarantined[reason] += 1
+            if reason == TOKEN_INVALID:
+                workspaces = self.unusable_tokens.setdefault(candidate.provider, set())
+                workspaces.add(candidate.workspace_id or "?")
         elif outcome.kind == "auth_failed":
             self.auth_failed_rows += 1
         else:
@@ -85,6 +96,10 @@ class Summary:
                 }
                 for failure in self.auth_failures
             ],
+            "token_invalid": [
+                {"provider": provider, "workspaces": sorted(workspaces)}
+                for provider, workspaces in sorted(self.unusable_tokens.items())
+            ],
             "errors": self.errors,
             "errors_by_reason": dict(sorted(self.errors_by_reason.items())),
             "http_requests": self.http_requests,
@@ -111,8 +126,8 @@ class Summary:
                 value = ", ".join(f"{key}={count}" for key, count in value.items())
             elif isinstance(value, list):
                 value = "; ".join(
-                    f"{item['provider']} {item['status']} for "
-                    f"{', '.join(printable(w) for w in item['workspaces'])}"
+                    f"{item['provider']} {item.get('status', '')} for ".replace("  ", " ")
+                    + ", ".join(printable(w) for w in item["workspaces"])
                     for item in value
                 )
             lines.append(f"{name}: {printable(str(value))}")

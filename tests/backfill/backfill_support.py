@@ -328,9 +328,10 @@ class CliResult:
     stderr: str
 
     def checked_summary(self) -> dict[str, Any]:
-        """The summary, after checking the exit code: 3 exactly when a token was rejected."""
+        """The summary, after checking the exit code: 3 exactly when a token failed."""
         summary = self.summary
-        expected = backfill_cli.EXIT_AUTH_FAILED if summary["auth_failed"] else 0
+        token_problem = summary["auth_failed"] or summary["token_invalid"]
+        expected = backfill_cli.EXIT_TOKEN_FAILED if token_problem else 0
         assert self.code == expected, self.stderr
         return summary
 

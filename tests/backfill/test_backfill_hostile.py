@@ -198,6 +198,9 @@ def test_finding_4_tokens_never_reach_any_output_even_verbose(pg, capsys, caplog
 
     summary = result.checked_summary()
     assert summary["quarantined"]["token_invalid"] == len(tokens) - 1
+    unusable = {"ws_crlf", "ws_unicode", "ws_tab", "ws_trailing_lf"}
+    assert summary["token_invalid"] == [{"provider": "GHL", "workspaces": sorted(unusable)}]
+    assert all(workspace in result.stderr for workspace in unusable)  # named, unlike tokens
     # Only the quoted token is usable; the others were never sent, never retried.
     requests = [r for r in fake.requests if r.resource_id and r.resource_id.startswith("evt-t")]
     assert {r.resource_id for r in requests} == {"evt-t1"}
@@ -232,7 +235,7 @@ def test_finding_6_a_rejected_token_stops_its_workspace_after_one_request(pg, ca
             capsys,
         )
 
-    assert result.code == backfill_cli.EXIT_AUTH_FAILED
+    assert result.code == backfill_cli.EXIT_TOKEN_FAILED
     summary = result.summary
     assert fake.requests_per_token()[token_fingerprint(token)] == 1
     assert summary["auth_failed_rows"] == 20 + 1  # and the scenario's revoked row
