@@ -194,7 +194,7 @@ class AttributionResolver:
         except Exception as exc:
             log.warning(
                 "appointment %s: unexpected %s; quarantined",
-                candidate.appointment_id,
+                printable(candidate.appointment_id),
                 type(exc).__name__,
             )
             return Outcome("quarantined", reason=UNEXPECTED_ERROR)

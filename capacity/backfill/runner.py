@@ -54,7 +54,7 @@ from capacity.backfill.db import Database
 from capacity.backfill.ledger import Ledger, Quarantined, Write, input_key
 from capacity.backfill.progress import NoProgress, Progress
 from capacity.backfill.providers import CALENDLY, GHL, AuthFailure, Candidate, Outcome
-from capacity.backfill.secret import Secret, fingerprint_of, redact, register
+from capacity.backfill.secret import Secret, fingerprint_of, printable, redact, register
 from capacity.backfill.summary import Summary
 from capacity.backfill.validation import Rejected, checked_token, is_missing
 
@@ -489,7 +489,9 @@ def run_backfill(
         summary.resumed_after_id = after_id
         totals = state or CheckpointState("", 0, 0, 0, utc_now(), None)
         if after_id is not None:
-            log.info("resuming after appointment %s (checkpoint %s)", after_id, store.key)
+            log.info(
+                "resuming after appointment %s (checkpoint %s)", printable(after_id), store.key
+            )
         quarantine_table = (
             ledger.quarantine
             if not options.retry_quarantined and ledger.quarantine_exists()
@@ -586,7 +588,7 @@ def _finish_batch(
         if debug:
             log.debug(
                 "appointment %s (%s): %s (%s)",
-                candidate.appointment_id,
+                printable(candidate.appointment_id),
                 candidate.provider,
                 outcome.kind,
                 outcome.reason,
