@@ -1,4 +1,4 @@
-"""``capacity backfill``: fill NULL appointment attribution from the calendar providers.
+"""``capacity backfill``: fill missing appointment attribution from the calendar providers.
 
 This module only maps flags and environment variables onto
 :mod:`capacity.backfill`; the behaviour is documented there (runner: what is
@@ -8,15 +8,25 @@ selected and written; checkpoint: how a killed run resumes).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from types import FrameType
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from capacity.backfill.checkpoint import DEFAULT_CHECKPOINT_SCHEMA, CheckpointLockedError
+from capacity.backfill.checkpoint import (
+    DEFAULT_CHECKPOINT_SCHEMA,
+    CheckpointLockedError,
+    utc_now,
+)
 from capacity.backfill.db import DatabaseConfigError, open_database
 from capacity.backfill.http import HttpFetcher, RateLimit, RateLimitError, RetryPolicy, Timeouts
+from capacity.backfill.ledger import QUARANTINE_TABLE, Ledger, UnknownRunError
 from capacity.backfill.progress import make_progress
 from capacity.backfill.providers import (
     DEFAULT_CALENDLY_BASE_URL,
@@ -27,23 +37,40 @@ from capacity.backfill.providers import (
     ProviderSettings,
     parse_base_url,
 )
-from capacity.backfill.runner import BackfillAborted, BackfillOptions, Filters, run_backfill
+from capacity.backfill.runner import (
+    MAX_BATCH_SIZE,
+    BackfillAborted,
+    BackfillOptions,
+    Filters,
+    describe_error,
+    run_backfill,
+)
+from capacity.backfill.secret import printable, redact, redacting_logs
+from capacity.backfill.summary import Summary
 
 log = logging.getLogger("capacity.backfill")
+
+MAX_CONCURRENCY = 256  # sockets and tasks per run: a bound, not a tuning knob
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_TOKEN_FAILED = 3
+EXIT_INTERRUPTED = 130  # SIGINT
+EXIT_TERMINATED = 143  # SIGTERM
 
 DESCRIPTION = """\
-Fill NULL "ghlCalendarId" / "calendlyEventTypeUri" on appointments stored before
-attribution existed, by asking GoHighLevel / Calendly for each appointment's calendar.
+Fill missing "ghlCalendarId" / "calendlyEventTypeUri" (NULL, empty or whitespace) on
+appointments stored before attribution existed, by asking GoHighLevel / Calendly for
+each appointment's calendar.
 
 Dry run by default (reads and calls the providers, writes nothing); --apply writes.
-Only NULLs are filled (the UPDATE re-checks IS NULL), no other column is touched
-("updatedAt" included), and each batch commits with its checkpoint, so a killed run
-resumes after the last committed batch. A JSON summary is printed on stdout.
+A value is written only where the target is still missing and the appointment's
+provider and references are still those the answer was fetched for; no other column
+is touched ("updatedAt" included). References, tokens and answers that cannot be
+used are quarantined with a reason, never requested or written. Each batch commits
+with its audit rows and checkpoint, so a killed run resumes after the last committed
+batch, and --revert RUN_ID undoes one run's writes.
 """
 
 EPILOG = """\
@@ -55,9 +82,13 @@ environment variables (a flag wins over its variable):
   CAPACITY_GHL_RATE_LIMIT                      --ghl-rate-limit
   CAPACITY_CALENDLY_RATE_LIMIT                 --calendly-rate-limit
 
-exit codes: 0 the run finished (per-row failures are in the summary), 1 the run
-stopped on a database or unexpected error (committed batches stay committed; rerun
-to resume), 2 bad usage or configuration, 130 interrupted.
+exit codes: 0 the run finished (per-row failures and quarantined rows are in the
+summary), 1 the run stopped on a database or unexpected error (committed batches
+stay committed; rerun to resume), 2 bad usage or configuration, 3 the run finished
+but a workspace's token was rejected (401/403) or cannot be sent (control
+characters, spaces, non-ASCII), so its rows were not requested; the message names
+the workspace, never the token; 130 interrupted (SIGINT), 143 terminated
+(SIGTERM); both print the summary, committed batches stay.
 """
 
 
@@ -81,6 +112,20 @@ def _non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _batch_size(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_BATCH_SIZE}")
+    return value
+
+
+def _concurrency(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_CONCURRENCY}")
     return value
 
 
@@ -142,7 +187,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``backfill`` sub-command to the ``capacity`` CLI."""
     parser = subparsers.add_parser(
         "backfill",
-        help="fill NULL appointment attribution from GoHighLevel / Calendly",
+        help="fill missing appointment attribution from GoHighLevel / Calendly",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -194,11 +239,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="examine at most N rows in this invocation (a later run resumes after them)",
     )
     run.add_argument(
+        "--retry-quarantined",
+        action="store_true",
+        help="look again at rows quarantined by earlier runs (default: skip them while "
+        "their reference and token are unchanged)",
+    )
+    run.add_argument(
+        "--revert",
+        metavar="RUN_ID",
+        help="put back that run's writes where the value is still the one written "
+        "(a later edit is left alone and counted), then stop",
+    )
+    run.add_argument(
+        "--json", action="store_true", help="print the summary as one JSON object on stdout"
+    )
+    run.add_argument(
         "--batch-size",
-        type=_positive_int,
+        type=_batch_size,
         default=500,
         metavar="N",
-        help="rows per batch / transaction (default: %(default)s)",
+        help=f"rows per batch / transaction, at most {MAX_BATCH_SIZE} (default: %(default)s)",
     )
     run.add_argument(
         "--reset-checkpoint",
@@ -229,10 +289,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     http.add_argument(
         "--concurrency",
-        type=_positive_int,
-        default=8,
+        type=_concurrency,
+        default=16,
         metavar="N",
-        help="provider requests in flight at once (default: %(default)s)",
+        help=f"provider requests in flight at once, at most {MAX_CONCURRENCY} "
+        "(default: %(default)s)",
     )
     http.add_argument(
         "--connect-timeout",
@@ -309,8 +370,78 @@ def _settings(args: argparse.Namespace) -> tuple[str, str, ProviderSettings]:
     return url, app_schema, providers
 
 
+@contextlib.contextmanager
+def _sigterm_as_sigint() -> Iterator[list[int]]:
+    """SIGTERM stops the run the way Ctrl-C does (summary, committed checkpoint).
+
+    Yields a list that holds the signal received, for the exit code.
+    """
+    received: list[int] = []
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        signal.raise_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _print_summary(summary: Summary, as_json: bool) -> None:
+    print(summary.to_json() if as_json else summary.to_text(), flush=True)
+
+
+def _token_message(summary: Summary) -> str:
+    """Which workspaces' tokens failed and how: the workspace, never the token."""
+
+    def workspaces(ids: set[str]) -> str:
+        return ", ".join(printable(w) for w in sorted(ids)) or "?"
+
+    rejected = [
+        f"{failure.provider} answered {failure.status} for workspace(s) "
+        f"{workspaces(failure.workspaces)}: token "
+        f"{'rejected' if failure.status == 401 else 'missing a scope'}, "
+        f"{failure.rows_not_requested} more row(s) not requested"
+        for failure in summary.auth_failures
+    ]
+    unusable = [
+        f"the {provider} token of workspace(s) {workspaces(ids)} cannot be sent (control "
+        "characters, spaces or non-ASCII): nothing was requested, its rows are quarantined"
+        for provider, ids in sorted(summary.unusable_tokens.items())
+    ]
+    return "; ".join(rejected + unusable)
+
+
+def _revert(args: argparse.Namespace, url: str, app_schema: str) -> int:
+    db = open_database(url, app_schema)
+    try:
+        result = Ledger(db, args.checkpoint_schema).revert(args.revert, utc_now())
+    except UnknownRunError as exc:
+        print(f"capacity backfill: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        db.close()
+    result = {"revert_run_id": args.revert, **result}
+    if args.json:
+        print(json.dumps(result), flush=True)
+    else:
+        print("\n".join(f"{name}: {value}" for name, value in result.items()), flush=True)
+    return EXIT_OK
+
+
 def handle(args: argparse.Namespace) -> int:
-    """Run the backfill from parsed args; prints the JSON summary on stdout."""
+    """Run the backfill (or ``--revert``) from parsed args; prints the summary on stdout."""
+    with redacting_logs():
+        try:
+            return _handle(args)
+        except Exception as exc:  # last resort: nothing unexpected may print a token
+            print(f"capacity backfill: {redact(describe_error(exc))}", file=sys.stderr)
+            return EXIT_FAILED
+
+
+def _handle(args: argparse.Namespace) -> int:
     try:
         url, app_schema, providers = _settings(args)
         options = BackfillOptions(
@@ -323,7 +454,10 @@ def handle(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             checkpoint_schema=args.checkpoint_schema,
             reset_checkpoint=args.reset_checkpoint,
+            retry_quarantined=args.retry_quarantined,
         )
+        if args.revert is not None:
+            return _revert(args, url, app_schema)
         db = open_database(url, app_schema)
     except (UsageError, DatabaseConfigError, ValueError) as exc:
         print(f"capacity backfill: {exc}", file=sys.stderr)
@@ -333,9 +467,8 @@ def handle(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
     if not getattr(args, "verbose", False):
-        # httpx logs every request at INFO: 100,000 lines on a big run. Quiet unless -v.
-        for noisy in ("httpx", "httpcore"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        # aiohttp may log per connection: 100,000 lines on a big run. Quiet unless -v.
+        logging.getLogger("aiohttp").setLevel(logging.WARNING)
     fetcher = HttpFetcher(
         Timeouts(connect=args.connect_timeout, read=args.timeout),
         RetryPolicy(
@@ -347,6 +480,7 @@ def handle(args: argparse.Namespace) -> int:
         max_connections=args.concurrency,
     )
     resolver = AttributionResolver(providers, fetcher)
+    progress = make_progress(args.progress)
     log.info(
         "backfill %s on %s schema %s (batch size %d)",
         "APPLY" if options.apply else "dry run",
@@ -355,16 +489,27 @@ def handle(args: argparse.Namespace) -> int:
         options.batch_size,
     )
     try:
-        summary = run_backfill(db, resolver.resolve, options, progress=make_progress(args.progress))
+        with _sigterm_as_sigint() as received:
+            summary = run_backfill(db, resolver, options, progress=progress)
     except BackfillAborted as aborted:
-        print(aborted.summary.to_json(), flush=True)
+        _print_summary(aborted.summary, args.json)
         print(f"capacity backfill: {aborted.summary.fatal_error}", file=sys.stderr)
-        return EXIT_INTERRUPTED if aborted.interrupted else EXIT_FAILED
+        if not aborted.interrupted:
+            return EXIT_FAILED
+        return EXIT_TERMINATED if received else EXIT_INTERRUPTED
     except CheckpointLockedError as exc:
         print(f"capacity backfill: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        fetcher.close()
         db.close()
-    print(summary.to_json(), flush=True)
+    _print_summary(summary, args.json)
+    if summary.quarantined:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in summary.quarantined.items())
+        where = (
+            f'; listed in "{args.checkpoint_schema}"."{QUARANTINE_TABLE}"' if options.apply else ""
+        )
+        print(f"capacity backfill: quarantined ({reasons}){where}", file=sys.stderr)
+    if summary.token_problems:
+        print(f"capacity backfill: {_token_message(summary)}", file=sys.stderr)
+        return EXIT_TOKEN_FAILED
     return EXIT_OK

@@ -12,23 +12,31 @@ from collections.abc import Callable, Sequence
 Registrar = Callable[[argparse._SubParsersAction], None]
 
 
-def _registrars() -> list[Registrar]:
-    from capacity import backfill_cli, bench_cli, commands, consumers_cli
+def _registrars(command: str | None = None) -> list[Registrar]:
+    from capacity import backfill_cli
+
+    if command == "backfill":
+        # The other commands import dbt (6-7 s); the backfill, its --help included, needs none.
+        return [backfill_cli.register]
+    from capacity import bench_cli, commands, consumers_cli
 
     return [commands.register, backfill_cli.register, consumers_cli.register, bench_cli.register]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command``, only that sub-command's (others are not imported)."""
     parser = argparse.ArgumentParser(prog="capacity", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for register in _registrars():
+    for register in _registrars(command):
         register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

@@ -20,9 +20,10 @@ the app tables), one row per *run key*:
 
 A run whose checkpoint has ``completed_at`` NULL is resumed; after a run completes,
 the next run with the same filters starts from the beginning again (which then
-re-examines only rows still NULL, i.e. those unresolved before). ``--reset-checkpoint``
-starts from the beginning regardless. A dry run reads the checkpoint (to preview what
-``--apply`` would do next) but never creates or writes it. Tokens are never in it.
+re-examines only rows still missing a value, i.e. those unresolved before, less the
+quarantined ones). ``--reset-checkpoint`` starts from the beginning regardless. A dry
+run reads the checkpoint (to preview what ``--apply`` would do next) but never creates
+or writes it. Tokens are never in it.
 
 On PostgreSQL an ``--apply`` run also holds a session advisory lock on its run key,
 so two backfills with the same filters cannot interleave.

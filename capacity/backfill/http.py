@@ -4,9 +4,12 @@ Why this shape:
 
 - The backfill makes one GET per appointment, possibly 100,000 of them, against
   providers that throttle per sub-account (GoHighLevel documents 100 requests per
-  10 s). A sliding-window limiter per (provider, token) keeps us under that limit
-  instead of provoking 429s; a 429 that happens anyway pauses that key for the
-  ``Retry-After`` the server asked for, so sibling threads wait too.
+  10 s). Requests run concurrently on one event loop (aiohttp: about 0.2 ms of CPU
+  per request here, against 1.5 ms for a synchronous httpx client, which capped the
+  backfill near 550 rows/s). A sliding-window limiter per (provider, token) keeps us
+  under the limit, with a margin, instead of provoking 429s; a 429 that happens
+  anyway pauses that key for the ``Retry-After`` the server asked for, so sibling
+  requests wait too.
 - Transient failures (429, 5xx, timeouts, connection errors) are retried with
   exponential backoff and jitter; definitive answers (400/401/403/404/422 and any
   other 4xx) are returned at once: retrying them only burns the rate budget.
@@ -18,22 +21,29 @@ Why this shape:
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import json
 import logging
+import math
 import random
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import aiohttp
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# An answer is one event: anything bigger is not one (and must not fill memory).
+MAX_BODY_BYTES = 1 << 20
+# The limiter's margin under a provider's limit (see SlidingWindowLimiter).
+LIMIT_SHARE = 0.9
+WINDOW_SLACK = 1.02
 
 
 class RateLimitError(ValueError):
@@ -64,55 +74,57 @@ class RateLimit:
 
 
 class SlidingWindowLimiter:
-    """Thread-safe sliding-window limiter keyed by an opaque string.
+    """Sliding-window limiter per key, for one event loop (no locks needed).
 
     Each caller reserves the earliest instant at which its request keeps the key
-    within ``max_requests`` per ``per_seconds``, then sleeps outside the lock. Keys
-    are token fingerprints, never tokens.
+    within the limit, then sleeps until then. The limit applied is the configured
+    one with a margin (:data:`LIMIT_SHARE` of the requests over a window
+    :data:`WINDOW_SLACK` longer), because the provider counts arrivals, and arrivals
+    are not send times: a request delayed on its way would otherwise land inside the
+    provider's window together with the next burst. Keys are token fingerprints,
+    never tokens.
     """
 
     def __init__(
         self,
         limit: RateLimit,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.limit = limit
+        self.max_requests = max(1, math.floor(limit.max_requests * LIMIT_SHARE))
+        self.per_seconds = limit.per_seconds * WINDOW_SLACK
         self._clock = clock
         self._sleep = sleep
-        self._lock = threading.Lock()
         self._sent: dict[str, deque[float]] = {}
         self._paused_until: dict[str, float] = {}
 
     def reserve(self, key: str) -> float:
         """Reserve a send time for ``key``; returns how long the caller must wait first."""
-        with self._lock:
-            now = self._clock()
-            sent = self._sent.setdefault(key, deque(maxlen=self.limit.max_requests))
-            at = now
-            if len(sent) == sent.maxlen:
-                at = max(at, sent[0] + self.limit.per_seconds)
-            at = max(at, self._paused_until.get(key, 0.0))
-            sent.append(at)
-            return at - now
+        now = self._clock()
+        sent = self._sent.setdefault(key, deque(maxlen=self.max_requests))
+        at = now
+        if len(sent) == sent.maxlen:
+            at = max(at, sent[0] + self.per_seconds)
+        at = max(at, self._paused_until.get(key, 0.0))
+        sent.append(at)
+        return at - now
 
-    def acquire(self, key: str) -> float:
-        """Block until a request for ``key`` may be sent; returns the seconds waited."""
+    async def acquire(self, key: str) -> float:
+        """Wait until a request for ``key`` may be sent; returns the seconds waited."""
         wait = self.reserve(key)
         if wait > 0:
-            self._sleep(wait)
+            await self._sleep(wait)
         return max(wait, 0.0)
 
     def pause(self, key: str, seconds: float) -> None:
         """Hold every request for ``key`` for ``seconds`` (the server said Retry-After)."""
-        with self._lock:
-            until = self._clock() + seconds
-            self._paused_until[key] = max(self._paused_until.get(key, 0.0), until)
+        until = self._clock() + seconds
+        self._paused_until[key] = max(self._paused_until.get(key, 0.0), until)
 
     def paused_for(self, key: str) -> float:
         """Seconds left in a server-imposed pause of ``key`` (0 when none)."""
-        with self._lock:
-            return max(0.0, self._paused_until.get(key, 0.0) - self._clock())
+        return max(0.0, self._paused_until.get(key, 0.0) - self._clock())
 
 
 @dataclass(frozen=True)
@@ -132,13 +144,16 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Per-request timeouts (seconds)."""
+    """Per-request timeouts (seconds). ``read`` bounds the whole answer, not only the
+    gap between two reads: a server trickling a byte at a time cannot hold a slot."""
 
     connect: float = 5.0
     read: float = 15.0
 
-    def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(self.read, connect=self.connect)
+    def to_aiohttp(self) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(
+            total=self.connect + self.read, sock_connect=self.connect, sock_read=self.read
+        )
 
 
 @dataclass(frozen=True)
@@ -159,7 +174,7 @@ class HttpResult:
 
 
 def parse_retry_after(
-    headers: httpx.Headers, now: Callable[[], datetime] | None = None
+    headers: Mapping[str, str], now: Callable[[], datetime] | None = None
 ) -> float | None:
     """Seconds to wait from ``Retry-After`` (seconds or HTTP-date), or Calendly's
     ``X-RateLimit-Reset`` (seconds until the window resets); ``None`` when absent/invalid."""
@@ -191,9 +206,12 @@ def parse_retry_after(
 class HttpFetcher:
     """GETs JSON with retries, backoff, ``Retry-After`` and a limiter per key.
 
-    One instance is shared by the worker threads of a run (httpx.Client is
-    thread-safe). Callers pass the headers (including Authorization) per call; they
-    are never logged, and errors are described by status and reason only.
+    One aiohttp session (keep-alive, at most ``max_connections`` sockets) per run,
+    created on first use inside the run's event loop. Callers pass the headers
+    (Authorization included) per call; they are never logged, and failures are
+    described by status and exception type only, never by an exception's text (a
+    library's message may quote a header). ``requests_sent`` counts every request
+    that went out, so an aborted run still reports them.
     """
 
     def __init__(
@@ -202,38 +220,34 @@ class HttpFetcher:
         retry: RetryPolicy,
         *,
         max_connections: int = 16,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.retry = retry
+        self.timeouts = timeouts
+        self.max_connections = max_connections
+        self.requests_sent = 0
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._rng_lock = threading.Lock()
-        self._client = httpx.Client(
-            timeout=timeouts.to_httpx(),
-            follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            transport=transport,
-            trust_env=False,  # no proxy from the environment gets to see the tokens
-        )
+        self._session: aiohttp.ClientSession | None = None
 
-    def close(self) -> None:
-        self._client.close()
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.max_connections),
+                timeout=self.timeouts.to_aiohttp(),
+                trust_env=False,  # no proxy from the environment gets to see the tokens
+                auto_decompress=True,
+                cookie_jar=aiohttp.DummyCookieJar(),  # nothing carries over between rows
+            )
+        return self._session
 
-    def __enter__(self) -> HttpFetcher:
-        return self
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _backoff(self, retry_number: int) -> float:
-        with self._rng_lock:
-            return self.retry.backoff(retry_number, self._rng)
-
-    def get_json(
+    async def get_json(
         self,
         url: str,
         headers: Mapping[str, str],
@@ -252,26 +266,30 @@ class HttpFetcher:
                 return HttpResult(
                     ok=False, status=429, reason="http_429", transient=True, attempts=attempts
                 )
-            limiter.acquire(limiter_key)
+            await limiter.acquire(limiter_key)
             attempts += 1
+            self.requests_sent += 1
             wait: float | None
             try:
-                response = self._client.get(url, headers=dict(headers))
-            except httpx.TimeoutException:
+                async with self._client().get(
+                    url, headers=dict(headers), allow_redirects=False
+                ) as response:
+                    status = response.status
+                    if 200 <= status < 300:
+                        return await self._json_result(response, attempts)
+                    retry_after = parse_retry_after(response.headers)
+            except (TimeoutError, aiohttp.ServerTimeoutError):
                 last_reason, last_status, wait = "timeout", None, None
-            except httpx.TransportError as exc:
+            except aiohttp.ClientError as exc:
                 last_reason, last_status, wait = "network_error", None, None
                 log.debug("network error (%s) on attempt %d", type(exc).__name__, attempts)
             else:
-                status = response.status_code
-                if 200 <= status < 300:
-                    return self._json_result(response, attempts)
                 last_status, last_reason = status, f"http_{status}"
                 if status not in RETRYABLE_STATUSES:
                     return HttpResult(
                         ok=False, status=status, reason=last_reason, attempts=attempts
                     )
-                wait = parse_retry_after(response.headers)
+                wait = retry_after
                 if status == 429:
                     pause_for = wait if wait is not None else self._backoff(retry_number)
                     limiter.pause(limiter_key, pause_for)
@@ -301,19 +319,34 @@ class HttpFetcher:
                 self.retry.max_retries + 1,
             )
             if delay > 0:
-                self._sleep(delay)
+                await self._sleep(delay)
         return HttpResult(
             ok=False, status=last_status, reason=last_reason, transient=True, attempts=attempts
         )
 
+    def _backoff(self, retry_number: int) -> float:
+        return self.retry.backoff(retry_number, self._rng)
+
     @staticmethod
-    def _json_result(response: httpx.Response, attempts: int) -> HttpResult:
+    async def _json_result(response: aiohttp.ClientResponse, attempts: int) -> HttpResult:
+        """The body as a JSON object; anything else (or a body too big) is invalid."""
+        status = response.status
+        invalid = HttpResult(ok=False, status=status, reason="invalid_response", attempts=attempts)
+        length = response.content_length
+        if length is not None and length > MAX_BODY_BYTES:
+            return invalid
+        if length is not None:
+            body = await response.read()  # bounded by the Content-Length just checked
+        else:  # chunked: read up to the cap, no further
+            body = bytearray()
+            async for chunk in response.content.iter_any():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    return invalid
         try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+            payload = json.loads(body)
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
+            return invalid
         if not isinstance(payload, dict):
-            return HttpResult(
-                ok=False, status=response.status_code, reason="invalid_response", attempts=attempts
-            )
-        return HttpResult(ok=True, payload=payload, status=response.status_code, attempts=attempts)
+            return invalid
+        return HttpResult(ok=True, payload=payload, status=status, attempts=attempts)

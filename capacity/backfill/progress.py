@@ -1,6 +1,6 @@
 """A one-line progress display on stderr, only when stderr is a terminal.
 
-stdout is reserved for the JSON summary (so it can be piped), and a log file or CI
+stdout is reserved for the summary (so it can be piped), and a log file or CI
 log must not fill with carriage-return noise, hence the TTY check.
 """
 

@@ -1,10 +1,10 @@
 """Resolve an appointment's calendar identifier from GoHighLevel or Calendly.
 
 Each candidate row carries its provider reference and its workspace's token; the
-resolver turns it into an :class:`Outcome`: ``resolved`` with the value to write,
-``unresolvable`` with a reason (the provider or the data says there is no value to
-be had: no token, 404, 401, a URI on a foreign host...), or ``error`` with a reason
-(the request kept failing transiently; a later run may succeed).
+resolver checks both (:mod:`capacity.backfill.validation`) before any request,
+builds the request URL from the checked id and the configured base only (never
+from the stored URI as is), checks the answer, and turns it into an
+:class:`Outcome`.
 
 Tokens are :class:`~capacity.backfill.secret.Secret` objects and are revealed only
 to build the ``Authorization`` header of a request to the configured base URL.
@@ -12,15 +12,28 @@ to build the ``Authorization`` header of a request to the configured base URL.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from dataclasses import dataclass, field
+from typing import Literal
 
 from capacity.backfill.http import HttpFetcher, HttpResult, RateLimit, SlidingWindowLimiter
-from capacity.backfill.secret import Secret
+from capacity.backfill.secret import Secret, printable
+from capacity.backfill.validation import (
+    ANSWER_ID_MISMATCH,
+    INVALID_RESPONSE,
+    NO_CALENDAR_IN_RESPONSE,
+    TOKEN_INVALID,
+    Rejected,
+    calendly_answer_uuid,
+    calendly_event_type,
+    calendly_event_uuid,
+    ghl_calendar_id,
+    ghl_event_id,
+    is_missing,
+    parse_origin,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,104 +48,106 @@ GHL_API_VERSION = "2021-04-15"
 # fixed figure, so the same conservative default applies to it (configurable).
 DEFAULT_RATE_LIMIT = RateLimit(100, 10.0)
 
-# Reasons a row is unresolvable without any request being sent.
 NO_TOKEN = "no_token"
-URI_OUTSIDE_BASE = "uri_outside_base"
-# Reasons after a successful (2xx) answer that carries no usable value.
-NO_CALENDAR_IN_RESPONSE = "no_calendar_in_response"
-INVALID_RESPONSE = "invalid_response"
+UNEXPECTED_ERROR = "unexpected_error"
 
 
 class BaseUrlError(ValueError):
     """A configured provider base URL is not an absolute http(s) URL (a usage error)."""
 
 
+OutcomeKind = Literal["resolved", "unresolvable", "error", "quarantined", "auth_failed"]
+
+
 @dataclass(frozen=True)
 class Candidate:
-    """One appointment to resolve. ``provider`` is already trimmed and upper-cased."""
+    """One appointment to resolve, with what was read for it (the write compares it).
+
+    ``provider`` is normalised (trimmed, upper-cased); ``provider_raw``, the two
+    reference columns and ``previous_value`` (the missing target: NULL, '' or
+    whitespace) are as stored, so the UPDATE can check that none of them changed.
+    ``token_rejected`` is set when the stored token cannot be used at all.
+    """
 
     appointment_id: str
     provider: str
     reference: str
     workspace_id: str | None
     token: Secret | None
+    provider_raw: str = ""
+    ghl_reference: str | None = None
+    calendly_reference: str | None = None
+    previous_value: str | None = None
+    token_rejected: bool = False
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What resolving one candidate gave."""
+    """What resolving one candidate gave.
 
-    kind: Literal["resolved", "unresolvable", "error"]
+    - ``resolved``: ``value`` is to be written; ``answer_id`` is the provider's id of
+      the answer (GHL event id, Calendly event URI), kept in the audit trail;
+    - ``unresolvable``: a definite answer without a value (404, no token...);
+    - ``error``: transient failures outlasted the retries (a later run may succeed);
+    - ``quarantined``: the reference, token or answer cannot be used; recorded for
+      the row, which is not requested again unless asked;
+    - ``auth_failed``: the workspace's token was rejected (401/403); its rows are not
+      requested any more in this run.
+    """
+
+    kind: OutcomeKind
     value: str | None = None
     reason: str | None = None
     http_status: int | None = None
     http_requests: int = 0  # requests actually sent for this row, retries included
+    answer_id: str | None = None
 
     @classmethod
-    def resolved(cls, value: str, result: HttpResult) -> Outcome:
-        return cls(
-            "resolved", value=value, http_status=result.status, http_requests=result.attempts
-        )
-
-    @classmethod
-    def unresolvable(cls, reason: str, result: HttpResult | None = None) -> Outcome:
+    def from_result(
+        cls, kind: OutcomeKind, reason: str | None, result: HttpResult | None = None
+    ) -> Outcome:
         if result is None:
-            return cls("unresolvable", reason=reason)
-        return cls(
-            "unresolvable", reason=reason, http_status=result.status, http_requests=result.attempts
-        )
-
-    @classmethod
-    def error(cls, reason: str, result: HttpResult) -> Outcome:
-        return cls("error", reason=reason, http_status=result.status, http_requests=result.attempts)
+            return cls(kind, reason=reason)
+        return cls(kind, reason=reason, http_status=result.status, http_requests=result.attempts)
 
 
-@dataclass(frozen=True)
-class _Origin:
-    scheme: str
-    host: str
-    port: int
-    path: str  # without trailing slash
+@dataclass
+class AuthFailure:
+    """A token the provider rejected: which provider said what, for which workspaces."""
+
+    provider: str
+    status: int
+    workspaces: set[str] = field(default_factory=set)
+    rows_not_requested: int = 0
 
 
-def _origin(url: str) -> _Origin:
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(url)
-    if parts.username is not None or parts.password is not None:
-        raise ValueError(url)
-    port = parts.port or (443 if scheme == "https" else 80)
-    return _Origin(scheme, parts.hostname.lower(), port, parts.path.rstrip("/"))
+@dataclass
+class _TokenState:
+    """Whether a token is known to work. Its first request goes alone (the probe), so
+    a rejected token costs one request, not one per row in flight."""
+
+    checked: asyncio.Event = field(default_factory=asyncio.Event)
+    probing: bool = False
+    failure: AuthFailure | None = None
 
 
 def parse_base_url(url: str, name: str) -> str:
-    """Validate a base URL (absolute http/https, no credentials) and drop a trailing slash."""
+    """Validate a base URL (absolute http/https, no credentials); its canonical form."""
     try:
-        _origin(url)
+        return parse_origin(url).canonical()
     except ValueError:
         raise BaseUrlError(
             f"{name} must be an absolute http(s) URL without credentials (got {url!r})"
         ) from None
-    return url.strip().rstrip("/")
 
 
 def is_under_base(uri: str, base_url: str) -> bool:
-    """Whether ``uri`` is on the base URL's scheme, host and port, under its path.
-
-    Compared on parsed components (host case-insensitively), so
-    ``https://api.calendly.com@evil.example/`` or ``https://api.calendly.com.evil.example/``
-    do not pass, and neither do credentials in the URI or ``..`` segments.
-    """
+    """Whether ``uri`` is a scheduled-event URI under the base (see :mod:`validation`)."""
     try:
-        target, base = _origin(uri), _origin(base_url)
-    except ValueError:
+        calendly_event_uuid(uri, parse_origin(base_url))
+    except (Rejected, ValueError):
         return False
-    if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
-        return False
-    if "/../" in f"{target.path}/" or "/./" in f"{target.path}/":
-        return False
-    return target.path.startswith(base.path + "/")
+    return True
 
 
 @dataclass(frozen=True)
@@ -146,96 +161,150 @@ class ProviderSettings:
 
 
 class AttributionResolver:
-    """Resolves candidates through one shared :class:`HttpFetcher` (thread-safe)."""
+    """Resolves candidates through one shared :class:`HttpFetcher`, on one event loop."""
 
     def __init__(self, settings: ProviderSettings, fetcher: HttpFetcher) -> None:
         self.settings = settings
         self.fetcher = fetcher
+        self._ghl_base = parse_origin(settings.ghl_base_url).canonical()
+        self._calendly_origin = parse_origin(settings.calendly_base_url)
+        self._calendly_base = self._calendly_origin.canonical()
         self._limiters = {
             GHL: SlidingWindowLimiter(settings.ghl_rate_limit),
             CALENDLY: SlidingWindowLimiter(settings.calendly_rate_limit),
         }
-        self._warned: set[tuple[str, str | None, int]] = set()
-        self._warned_lock = threading.Lock()
+        self._tokens: dict[str, _TokenState] = {}
 
-    def resolve(self, candidate: Candidate) -> Outcome:
-        """Resolve one candidate; never raises for provider or network failures."""
+    @property
+    def requests_sent(self) -> int:
+        return self.fetcher.requests_sent
+
+    def auth_failures(self) -> list[AuthFailure]:
+        """The tokens rejected so far (never the tokens themselves)."""
+        return [state.failure for state in self._tokens.values() if state.failure]
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+
+    async def resolve(self, candidate: Candidate) -> Outcome:
+        """Resolve one candidate. Never raises (but for cancellation): whatever goes
+        wrong for one row is that row's outcome, so one row cannot stop a batch."""
+        try:
+            return await self._resolve(candidate)
+        except Exception as exc:
+            log.warning(
+                "appointment %s: unexpected %s; quarantined",
+                printable(candidate.appointment_id),
+                type(exc).__name__,
+            )
+            return Outcome("quarantined", reason=UNEXPECTED_ERROR)
+
+    async def _resolve(self, candidate: Candidate) -> Outcome:
+        if candidate.token_rejected:
+            return Outcome("quarantined", reason=TOKEN_INVALID)
         if candidate.token is None:
-            return Outcome.unresolvable(NO_TOKEN)
-        if candidate.provider == GHL:
-            return self._resolve_ghl(candidate, candidate.token)
-        if candidate.provider == CALENDLY:
-            return self._resolve_calendly(candidate, candidate.token)
-        raise ValueError(f"unsupported provider {candidate.provider!r}")
-
-    def _resolve_ghl(self, candidate: Candidate, token: Secret) -> Outcome:
-        # The id goes into one path segment: quote everything, "/" included.
-        url = (
-            f"{self.settings.ghl_base_url}/calendars/events/appointments/"
-            f"{quote(candidate.reference, safe='')}"
-        )
-        headers = {
-            "Authorization": f"Bearer {token.reveal()}",
-            "Version": GHL_API_VERSION,
+            return Outcome("unresolvable", reason=NO_TOKEN)
+        try:
+            if candidate.provider == GHL:
+                event_id = ghl_event_id(candidate.reference)
+                url = f"{self._ghl_base}/calendars/events/appointments/{event_id}"
+                headers = {"Version": GHL_API_VERSION}
+            else:
+                uuid = calendly_event_uuid(candidate.reference, self._calendly_origin)
+                url = f"{self._calendly_base}/scheduled_events/{uuid}"
+                headers = {}
+        except Rejected as rejected:
+            return Outcome("quarantined", reason=rejected.reason)
+        headers |= {
+            "Authorization": f"Bearer {candidate.token.reveal()}",
             "Accept": "application/json",
         }
-        result = self._get(GHL, candidate, url, headers, token)
+        key = f"{candidate.provider}:{candidate.token.fingerprint()}"
+        state = self._tokens.setdefault(key, _TokenState())
+        if state.probing and not state.checked.is_set():
+            await state.checked.wait()
+        if state.failure is not None:
+            state.failure.rows_not_requested += 1
+            if candidate.workspace_id is not None:
+                state.failure.workspaces.add(candidate.workspace_id)
+            return Outcome("auth_failed", reason=f"http_{state.failure.status}")
+        probe = not state.checked.is_set()
+        state.probing = True
+        try:
+            result = await self.fetcher.get_json(
+                url, headers, self._limiters[candidate.provider], key
+            )
+            if result.status in (401, 403):
+                self._record_auth_failure(state, candidate, result.status)
+        finally:
+            if probe:
+                state.checked.set()
+        if result.status in (401, 403):
+            return Outcome.from_result("auth_failed", result.reason, result)
         if not result.ok:
-            return self._failure(candidate, result)
-        payload = result.payload or {}
-        event = payload.get("appointment")
-        if not isinstance(event, Mapping):
-            event = payload.get("event")
-        if not isinstance(event, Mapping):
-            return Outcome.unresolvable(INVALID_RESPONSE, result)
-        return _value_or_missing(event.get("calendarId"), result)
+            kind: OutcomeKind = "error" if result.transient else "unresolvable"
+            if result.reason == INVALID_RESPONSE:
+                kind = "quarantined"
+            return Outcome.from_result(kind, result.reason, result)
+        if candidate.provider == GHL:
+            return _ghl_outcome(event_id, result)
+        return self._calendly_outcome(uuid, result)
 
-    def _resolve_calendly(self, candidate: Candidate, token: Secret) -> Outcome:
-        uri = candidate.reference.strip()
-        if not is_under_base(uri, self.settings.calendly_base_url):
-            return Outcome.unresolvable(URI_OUTSIDE_BASE)
-        headers = {"Authorization": f"Bearer {token.reveal()}", "Accept": "application/json"}
-        result = self._get(CALENDLY, candidate, uri, headers, token)
-        if not result.ok:
-            return self._failure(candidate, result)
+    @staticmethod
+    def _record_auth_failure(state: _TokenState, candidate: Candidate, status: int) -> None:
+        if state.failure is None:
+            state.failure = AuthFailure(candidate.provider, status)
+            log.warning(
+                "%s answered %d for workspace %s: its token is %s; its other rows are "
+                "not requested",
+                candidate.provider,
+                status,
+                printable(str(candidate.workspace_id)),
+                "rejected" if status == 401 else "missing a scope",
+            )
+        if candidate.workspace_id is not None:
+            state.failure.workspaces.add(candidate.workspace_id)
+
+    def _calendly_outcome(self, uuid: str, result: HttpResult) -> Outcome:
         resource = (result.payload or {}).get("resource")
         if not isinstance(resource, Mapping):
-            return Outcome.unresolvable(INVALID_RESPONSE, result)
-        return _value_or_missing(resource.get("event_type"), result)
-
-    def _get(
-        self,
-        provider: str,
-        candidate: Candidate,
-        url: str,
-        headers: Mapping[str, str],
-        token: Secret,
-    ) -> HttpResult:
-        # Rate limits are per sub-account / per token; the key is the token's fingerprint.
-        key = f"{provider}:{token.fingerprint()}"
-        return self.fetcher.get_json(url, headers, self._limiters[provider], key)
-
-    def _failure(self, candidate: Candidate, result: HttpResult) -> Outcome:
-        reason = result.reason or "unknown"
-        if result.status in (401, 403):
-            warn_key = (candidate.provider, candidate.workspace_id, result.status)
-            with self._warned_lock:
-                first = warn_key not in self._warned
-                self._warned.add(warn_key)
-            if first:
-                log.warning(
-                    "%s answered %d for workspace %s: its token is %s",
-                    candidate.provider,
-                    result.status,
-                    candidate.workspace_id,
-                    "rejected" if result.status == 401 else "missing a scope",
-                )
-        if result.transient:
-            return Outcome.error(reason, result)
-        return Outcome.unresolvable(reason, result)
+            return Outcome.from_result("quarantined", INVALID_RESPONSE, result)
+        try:
+            if calendly_answer_uuid(resource.get("uri"), self._calendly_origin) != uuid:
+                raise Rejected(ANSWER_ID_MISMATCH)
+            event_type = resource.get("event_type")
+            if event_type is None or (isinstance(event_type, str) and is_missing(event_type)):
+                return Outcome.from_result("unresolvable", NO_CALENDAR_IN_RESPONSE, result)
+            value = calendly_event_type(event_type, self._calendly_origin)
+        except Rejected as rejected:
+            return Outcome.from_result("quarantined", rejected.reason, result)
+        return _resolved(value, f"{self._calendly_base}/scheduled_events/{uuid}", result)
 
 
-def _value_or_missing(value: Any, result: HttpResult) -> Outcome:
-    if isinstance(value, str) and value.strip():
-        return Outcome.resolved(value.strip(), result)
-    return Outcome.unresolvable(NO_CALENDAR_IN_RESPONSE, result)
+def _ghl_outcome(event_id: str, result: HttpResult) -> Outcome:
+    payload = result.payload or {}
+    event = payload.get("appointment")
+    if not isinstance(event, Mapping):
+        event = payload.get("event")
+    if not isinstance(event, Mapping):
+        return Outcome.from_result("quarantined", INVALID_RESPONSE, result)
+    if event.get("id") != event_id:
+        return Outcome.from_result("quarantined", ANSWER_ID_MISMATCH, result)
+    calendar_id = event.get("calendarId")
+    if calendar_id is None or (isinstance(calendar_id, str) and is_missing(calendar_id)):
+        return Outcome.from_result("unresolvable", NO_CALENDAR_IN_RESPONSE, result)
+    try:
+        value = ghl_calendar_id(calendar_id)
+    except Rejected as rejected:
+        return Outcome.from_result("quarantined", rejected.reason, result)
+    return _resolved(value, event_id, result)
+
+
+def _resolved(value: str, answer_id: str, result: HttpResult) -> Outcome:
+    return Outcome(
+        "resolved",
+        value=value,
+        http_status=result.status,
+        http_requests=result.attempts,
+        answer_id=answer_id,
+    )

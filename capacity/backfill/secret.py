@@ -1,14 +1,33 @@
-"""A wrapper that keeps provider tokens out of logs, reprs, exceptions and JSON.
+"""Keeps provider tokens out of logs, reprs, exceptions and JSON.
 
 Tokens are read from "WorkspaceSettings" and only ever leave the process inside an
 ``Authorization`` header. Wrapping them as soon as they are read means an accidental
 ``%r``/``%s``/f-string, a dataclass repr, a traceback's locals or ``json.dumps``
 shows ``Secret('***')`` or fails, instead of the token.
+
+That covers our code, not a library's: an HTTP library may quote a header in an
+exception or a debug log. So every token read is also registered with
+:func:`register`, and :func:`redacting_logs` scrubs every log record created while it
+is active (message, arguments and exception text, in the plain, ``repr`` and bytes
+``repr`` spellings of each token), and :func:`redact` scrubs any other text the CLI
+prints.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import logging
+import re
+from collections.abc import Iterator
+
+MASK = "***"
+_registered: set[str] = set()
+_pattern: re.Pattern[str] | None = None
+_pattern_size = 0  # how many registered values _pattern covers (compiled when needed)
+# Whatever follows "Bearer" in text we did not write ourselves, up to a quote or space.
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\"]+")
 
 
 class Secret:
@@ -25,7 +44,7 @@ class Secret:
 
     def fingerprint(self) -> str:
         """A short, non-reversible id of the secret, usable as a dictionary key or in logs."""
-        return hashlib.sha256(self._value.encode("utf-8")).hexdigest()[:12]
+        return fingerprint_of(self._value)
 
     def __repr__(self) -> str:
         return "Secret('***')"
@@ -45,9 +64,70 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
-def secret_or_none(value: str | None) -> Secret | None:
-    """Wrap a token column's value; NULL and blank strings mean "no token"."""
-    if value is None:
-        return None
-    stripped = value.strip()
-    return Secret(stripped) if stripped else None
+@functools.lru_cache(maxsize=65_536)  # one per workspace token, asked for on every row
+def fingerprint_of(value: str) -> str:
+    """sha256 of the value, 12 hex digits (what the fake providers log, too)."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def _spellings(value: str) -> set[str]:
+    """How a value may show up in text: as is, inside a str repr, inside a bytes repr."""
+    spellings = {value, repr(value)[1:-1]}
+    with contextlib.suppress(UnicodeEncodeError):
+        spellings.add(repr(value.encode("utf-8"))[2:-1])
+    # A library may print a header over several lines: each line of a token is masked too.
+    lines = {line for piece in spellings for line in piece.splitlines() if len(line) >= 4}
+    spellings |= lines
+    return {s for s in spellings if s.strip()}
+
+
+def printable(text: str) -> str:
+    """``text`` as is when printable, else its escaped ``repr``: an id read from the
+    database (a workspace id...) must not move a terminal's cursor or fake a log line."""
+    return text if text.isprintable() else repr(text)
+
+
+def register(value: str | None) -> None:
+    """Remember a token read from the database, valid or not, so output never shows it."""
+    if value is not None and value.strip():
+        _registered.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered token, and anything after "Bearer", masked."""
+    global _pattern, _pattern_size
+    if _pattern_size != len(_registered):
+        spellings = {s for value in _registered for s in _spellings(value)}
+        ordered = sorted(spellings, key=len, reverse=True)  # longest first
+        _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        _pattern_size = len(_registered)
+    if _pattern is not None:
+        text = _pattern.sub(MASK, text)
+    return _BEARER.sub(rf"\g<1>{MASK}", text)
+
+
+@contextlib.contextmanager
+def redacting_logs() -> Iterator[None]:
+    """Scrub every log record created in the block, whichever library logs it."""
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: its text, unformatted
+            message = f"{record.msg} {record.args!r}"
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(previous)

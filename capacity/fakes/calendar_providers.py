@@ -6,9 +6,12 @@ which token" is observable) share one state: fixtures, behaviour and a request l
 - GoHighLevel listener: ``GET /calendars/events/appointments/{eventId}`` answers
   ``{"appointment": {...}}`` (or ``{"event": {...}}`` for fixtures that ask for it),
   needs ``Authorization: Bearer`` and ``Version`` headers, like the real API.
-- Calendly listener: ``GET /scheduled_events/{uuid}`` answers ``{"resource": {...}}``.
-- Behaviour (all optional): a per-request delay; a per-token burst limit answered with
-  429 + ``Retry-After`` (+ Calendly's ``X-RateLimit-*`` headers); one-shot scripts per
+- Calendly listener: ``GET /scheduled_events/{uuid}`` answers ``{"resource": {...}}``;
+  a fixture's ``event_type`` given as a path (``/event_types/X``) is served under the
+  fake's own Calendly base, where the backfill accepts it.
+- Behaviour (all optional): a per-request delay; a per-token limit over a sliding
+  window answered with 429 + ``Retry-After`` (+ Calendly's ``X-RateLimit-*`` headers),
+  the way a provider counts arrivals; one-shot scripts per
   id (``500``, ``503``, ``429``, ``"stall"`` past the client's timeout...); permanent
   statuses per id or per token (401/403/404/422...); accepted tokens; synthesized
   events for unknown ids (benchmarks).
@@ -19,6 +22,12 @@ which token" is observable) share one state: fixtures, behaviour and a request l
   served by the control endpoints or printed.
 - ``on_request`` hook (in-process only): called with each record before answering,
   e.g. to let a test write to the database "while the backfill is running".
+- ``max_in_flight``: the most requests it was answering at once (shows concurrency).
+
+It is an aiohttp server on its own event loop (in a thread when started in-process):
+several thousand answers per second, so a benchmark measures the backfill, not the
+fake. ``python -m capacity.fakes.calendar_providers --ceiling`` measures what a bare
+client gets from it (see :func:`measure_ceiling`).
 
 In another process (kill test, benchmark)::
 
@@ -32,7 +41,7 @@ when ready and serves until SIGTERM/SIGINT. The request log is then read with
 from __future__ import annotations
 
 import argparse
-import contextlib
+import asyncio
 import hashlib
 import json
 import math
@@ -40,13 +49,14 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from aiohttp import web
 
 GHL = "ghl"
 CALENDLY = "calendly"
@@ -65,8 +75,8 @@ class Behaviour:
     """How the fake misbehaves. Mutable at run time (tests tweak it between runs)."""
 
     delay_seconds: float = 0.0  # before every answer
-    rate_limit_burst: int | None = None  # requests per token per window, then 429
-    rate_limit_window: float = 10.0  # seconds
+    rate_limit_burst: int | None = None  # requests per token in any window, then 429
+    rate_limit_window: float = 10.0  # seconds, sliding
     status_by_id: dict[str, int] = field(default_factory=dict)  # permanent answer per id
     status_by_token: dict[str, int] = field(default_factory=dict)  # permanent, per token
     # One-shot actions consumed per request for an id, in order: an HTTP status
@@ -169,6 +179,8 @@ def calendly_event_payload(base_url: str, uuid: str, fixture: dict[str, Any]) ->
         "event_guests": [],
     }
     resource.update(fixture)
+    if isinstance(resource["event_type"], str) and resource["event_type"].startswith("/"):
+        resource["event_type"] = base_url + resource["event_type"]  # a path: on this fake
     return {"resource": resource}
 
 
@@ -211,41 +223,68 @@ class FakeCalendarProviders:
         self.on_request = on_request
         self._host = host
         self._ports = {GHL: ghl_port, CALENDLY: calendly_port}
-        self._servers: dict[str, ThreadingHTTPServer] = {}
-        self._base_urls: dict[str, str] = {}  # kept after stop() for late handler threads
-        self._threads: list[threading.Thread] = []
+        self._runners: list[web.AppRunner] = []
+        self._base_urls: dict[str, str] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._log: list[RecordedRequest] = []
-        self._windows: dict[str, tuple[float, int]] = {}  # token fp -> (window start, count)
+        self._windows: dict[str, deque[float]] = {}  # token fp -> accepted arrival times
+        self._in_flight = 0
+        self.max_in_flight = 0
 
     # -- lifecycle ---------------------------------------------------------------------
-    def start(self) -> FakeCalendarProviders:
+    async def start_listeners(self) -> None:
+        """Start both listeners on the running event loop."""
         for listener in (GHL, CALENDLY):
-            server = ThreadingHTTPServer(
-                (self._host, self._ports[listener]), _make_handler(self, listener)
-            )
-            server.daemon_threads = True
-            self._servers[listener] = server
-            host, port = server.server_address[:2]
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", self._handler(listener))
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            await web.TCPSite(runner, self._host, self._ports[listener]).start()
+            self._runners.append(runner)
+            host, port = runner.addresses[0][:2]
             self._base_urls[listener] = f"http://{host}:{port}"
-            thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"fake-{listener}",
-                daemon=True,
+
+    async def stop_listeners(self) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+    def start(self) -> FakeCalendarProviders:
+        """Serve from a thread of this process with its own event loop."""
+        loop = asyncio.new_event_loop()
+        started: list[BaseException | None] = []
+        ready = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start_listeners())
+                started.append(None)
+            except BaseException as exc:  # reported by start()
+                started.append(exc)
+            ready.set()
+            if started[0] is None:
+                loop.run_forever()
+                loop.run_until_complete(self.stop_listeners())
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=serve, name="fake-providers", daemon=True)
+        self._thread.start()
+        ready.wait(timeout=10)
+        if not started or started[0] is not None:
+            raise RuntimeError("the fake providers did not start") from (
+                started[0] if started else None
             )
-            thread.start()
-            self._threads.append(thread)
         return self
 
     def stop(self) -> None:
-        for server in self._servers.values():
-            server.shutdown()
-            server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._servers.clear()
-        self._threads.clear()
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        self._loop = self._thread = None
 
     def __enter__(self) -> FakeCalendarProviders:
         return self.start()
@@ -311,24 +350,94 @@ class FakeCalendarProviders:
         return None
 
     def _rate_limited(self, fingerprint: str) -> tuple[bool, int, int, float]:
-        """(limited, limit, remaining, seconds until the window resets) for one request."""
+        """(limited, limit, remaining, seconds until a slot frees) for one request.
+
+        A sliding window over accepted arrivals: at most ``rate_limit_burst`` in any
+        ``rate_limit_window`` seconds, whatever the phase of the client's own window.
+        """
         burst = self.behaviour.rate_limit_burst
         window = self.behaviour.rate_limit_window
         if burst is None:
             return False, 0, 0, 0.0
         now = time.monotonic()
         with self._lock:
-            start, count = self._windows.get(fingerprint, (now, 0))
-            if now - start >= window:
-                start, count = now, 0
-            reset = start + window - now
-            if count >= burst:
-                self._windows[fingerprint] = (start, count)
-                return True, burst, 0, reset
-            self._windows[fingerprint] = (start, count + 1)
-            return False, burst, burst - count - 1, reset
+            arrivals = self._windows.setdefault(fingerprint, deque())
+            while arrivals and arrivals[0] <= now - window:
+                arrivals.popleft()
+            if len(arrivals) >= burst:
+                return True, burst, 0, arrivals[0] + window - now
+            arrivals.append(now)
+            return False, burst, burst - len(arrivals), arrivals[0] + window - now
 
-    def answer(
+    def busiest_window(self, seconds: float, token_fingerprint: str | None = None) -> int:
+        """The most requests (for one token, or all) that arrived within ``seconds``."""
+        times = sorted(
+            r.wall_time
+            for r in self.requests
+            if token_fingerprint is None or r.token_fingerprint == token_fingerprint
+        )
+        busiest, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] >= seconds:
+                first += 1
+            busiest = max(busiest, last - first + 1)
+        return busiest
+
+    def _handler(self, listener: str) -> Callable[[web.Request], Any]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            path = urlsplit(request.raw_path).path
+            if path.startswith(CONTROL_PATH):
+                return self._control(request, path[len(CONTROL_PATH) :])
+            return await self._serve(listener, request, path)
+
+        return handle
+
+    def _control(self, request: web.Request, action: str) -> web.Response:
+        if action == "requests" and request.method == "GET":
+            return web.json_response([r.public() for r in self.requests])
+        if action == "reset" and request.method == "POST":
+            self.reset_log()
+            return web.json_response({"ok": True})
+        if action == "health":
+            return web.json_response({"ok": True})
+        return web.json_response({"message": "Not Found"}, status=404)
+
+    async def _serve(self, listener: str, request: web.Request, path: str) -> web.Response:
+        authorization = request.headers.get("Authorization")
+        token = None
+        if authorization and authorization.lower().startswith("bearer "):
+            token = authorization[7:].strip() or None
+        provider, resource_id = _parse_path(path)
+        record = self._record(
+            RecordedRequest(
+                seq=0,
+                wall_time=time.time(),
+                listener=listener,
+                server=self._base_url(listener).removeprefix("http://"),
+                host_header=request.headers.get("Host"),
+                method=request.method,
+                path=path,
+                provider=provider,
+                resource_id=resource_id,
+                token_fingerprint=token_fingerprint(token) if token else None,
+                version_header=request.headers.get("Version"),
+                authorization=authorization,
+            )
+        )
+        self._in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            if self.behaviour.delay_seconds:
+                await asyncio.sleep(self.behaviour.delay_seconds)
+            if self.on_request is not None:
+                self.on_request(record)
+            status, body, headers = await self.answer(listener, record, token)
+        finally:
+            self._in_flight -= 1
+        record.status = status
+        return web.json_response(body, status=status, headers=headers)
+
+    async def answer(
         self, listener: str, record: RecordedRequest, token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Decide the answer to one request: (status, JSON body, extra headers)."""
@@ -359,7 +468,7 @@ class FakeCalendarProviders:
             return 429, bodies[429], headers
         action = self._take_script_action(resource_id)
         if action == "stall":
-            time.sleep(behaviour.stall_seconds)
+            await asyncio.sleep(behaviour.stall_seconds)
         elif isinstance(action, int):
             headers = (
                 {"Retry-After": str(behaviour.retry_after_on_script_429)} if action == 429 else {}
@@ -398,86 +507,6 @@ def _parse_path(path: str) -> tuple[str | None, str | None]:
                 return provider, unquote(rest)
             return provider, None
     return None, None
-
-
-def _make_handler(fake: FakeCalendarProviders, listener: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, like the real APIs
-        # Headers and body go out in two writes; without TCP_NODELAY, Nagle's algorithm
-        # plus the client's delayed ACK adds ~40 ms to every keep-alive answer.
-        disable_nagle_algorithm = True
-        server_version = "FakeCalendarProviders/1"
-        sys_version = ""
-
-        def _send_json(self, status: int, body: Any, headers: dict[str, str]) -> None:
-            data = json.dumps(body).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _control(self) -> None:
-            action = urlsplit(self.path).path[len(CONTROL_PATH) :]
-            if action == "requests" and self.command == "GET":
-                self._send_json(200, [r.public() for r in fake.requests], {})
-            elif action == "reset" and self.command == "POST":
-                fake.reset_log()
-                self._send_json(200, {"ok": True}, {})
-            elif action == "health":
-                self._send_json(200, {"ok": True}, {})
-            else:
-                self._send_json(404, {"message": "Not Found"}, {})
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            path = urlsplit(self.path).path
-            if path.startswith(CONTROL_PATH):
-                self._control()
-                return
-            authorization = self.headers.get("Authorization")
-            token = None
-            if authorization and authorization.lower().startswith("bearer "):
-                token = authorization[7:].strip() or None
-            host, port = self.server.server_address[:2]
-            provider, resource_id = _parse_path(path)
-            record = fake._record(
-                RecordedRequest(
-                    seq=0,
-                    wall_time=time.time(),
-                    listener=listener,
-                    server=f"{host}:{port}",
-                    host_header=self.headers.get("Host"),
-                    method=self.command,
-                    path=path,
-                    provider=provider,
-                    resource_id=resource_id,
-                    token_fingerprint=token_fingerprint(token) if token else None,
-                    version_header=self.headers.get("Version"),
-                    authorization=authorization,
-                )
-            )
-            if fake.behaviour.delay_seconds:
-                time.sleep(fake.behaviour.delay_seconds)
-            if fake.on_request is not None:
-                fake.on_request(record)
-            status, body, headers = fake.answer(listener, record, token)
-            record.status = status
-            # The client may have given up (e.g. its timeout fired during a stall).
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self._send_json(status, body, headers)
-
-        do_GET = _handle
-        do_POST = _handle
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # quiet: tests assert on the request log, not on stderr
-
-    return Handler
 
 
 def load_fixtures(path: Path) -> tuple[dict[str, Any], dict[str, Any], Behaviour]:
@@ -519,16 +548,24 @@ def main(argv: Iterable[str] | None = None) -> int:
         ghl_port=args.ghl_port,
         calendly_port=args.calendly_port,
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    with fake:
+    asyncio.run(_serve_until_signal(fake))
+    return 0
+
+
+async def _serve_until_signal(fake: FakeCalendarProviders) -> None:
+    """Serve on this process's loop; print the base URLs; stop on SIGTERM/SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await fake.start_listeners()
+    try:
         ready = {"ghl_base_url": fake.ghl_base_url, "calendly_base_url": fake.calendly_base_url}
         sys.stdout.write(json.dumps(ready) + "\n")
         sys.stdout.flush()
-        while not stop.wait(0.2):
-            pass
-    return 0
+        await stop.wait()
+    finally:
+        await fake.stop_listeners()
 
 
 if __name__ == "__main__":

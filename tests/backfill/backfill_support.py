@@ -27,8 +27,11 @@ CALENDLY_TOKEN = "eyJraWQiOiJjYWxlbmRseSJ9.LIVE-SECRET-bbbb"
 REVOKED_TOKEN = "pit-ghl-revoked-SECRET-cccc"
 ALL_TOKENS = (GHL_TOKEN, CALENDLY_TOKEN, REVOKED_TOKEN)
 
-ET_INTRO = "https://api.calendly.com/event_types/ET-INTRO"
-ET_DIRECT = "https://api.calendly.com/event_types/ET-DIRECT"
+# Event types as paths: the fake serves them under its own Calendly base, the only
+# place the backfill accepts them from.
+ET_INTRO = "/event_types/ET-INTRO"
+ET_DIRECT = "/event_types/ET-DIRECT"
+ET_PREEXISTING = "https://api.calendly.com/event_types/ET-DIRECT"
 FOREIGN_URI = "https://evil.example.invalid/scheduled_events/u-13"
 RECURRING_ID = "master9_1767225600000_30"
 
@@ -80,7 +83,9 @@ def scenario_appointments(calendly_base: str) -> list[Appt]:
             start="2026-02-01 09:00:00",
         ),
         Appt("a13", "lead_cal_1", "CALENDLY", calendly_ref=FOREIGN_URI),
-        Appt("a14", "lead_cal_1", "CALENDLY", calendly_ref=uri("u-14"), calendly_type=ET_DIRECT),
+        Appt(
+            "a14", "lead_cal_1", "CALENDLY", calendly_ref=uri("u-14"), calendly_type=ET_PREEXISTING
+        ),
         Appt("a15", "lead_cal_1", "CALENDLY", ghl_ref="evt-15"),
         Appt("a21", "lead_none_1", "GHL", ghl_ref="evt-21"),
         Appt("a31", "lead_rev_1", "GHL", ghl_ref="evt-31"),
@@ -88,7 +93,8 @@ def scenario_appointments(calendly_base: str) -> list[Appt]:
     ]
 
 
-# What a full --apply run writes, per appointment id: (ghlCalendarId, calendlyEventTypeUri).
+# What a full --apply run writes, per appointment id: (ghlCalendarId, calendlyEventTypeUri);
+# Calendly values are paths under the fake's base (see expected_after_apply).
 EXPECTED_WRITES: dict[str, tuple[str | None, str | None]] = {
     "a01": ("cal_main", None),
     "a02": ("cal_direct", None),
@@ -97,7 +103,12 @@ EXPECTED_WRITES: dict[str, tuple[str | None, str | None]] = {
     "a12": (None, ET_DIRECT),
 }
 CANDIDATES = ("a01", "a02", "a03", "a06", "a11", "a12", "a13", "a21", "a31")
-EXPECTED_UNRESOLVABLE = {"http_401": 1, "http_404": 1, "no_token": 1, "uri_outside_base": 1}
+EXPECTED_UNRESOLVABLE = {"http_404": 1, "no_token": 1}
+EXPECTED_QUARANTINED = {"uri_outside_base": 1}
+# ws_revoked's token is rejected: its row is counted apart and the exit code says so.
+EXPECTED_AUTH_FAILED = [
+    {"provider": "GHL", "status": 401, "workspaces": ["ws_revoked"], "rows_not_requested": 0}
+]
 
 
 def seed_scenario(db: Database, calendly_base: str) -> None:
@@ -131,7 +142,14 @@ def seed_scenario(db: Database, calendly_base: str) -> None:
         ]
         for lead, client in leads:
             db.execute(f"insert into {db.table('Lead')} values (?, ?, ?)", (lead, client, created))
-        for n, a in enumerate(scenario_appointments(calendly_base)):
+    insert_appointments(db, scenario_appointments(calendly_base))
+
+
+def insert_appointments(db: Database, appointments: Sequence[Appt]) -> None:
+    """Insert appointments (their leads must exist) in one transaction."""
+    created = ts("2026-02-20 10:00:00")
+    with db.transaction():
+        for n, a in enumerate(appointments):
             start = ts(a.start)
             db.execute(
                 f"insert into {db.table('Appointment')} values "
@@ -148,9 +166,60 @@ def seed_scenario(db: Database, calendly_base: str) -> None:
                     a.ghl_cal,
                     a.calendly_type,
                     created,
-                    ts(f"2026-02-21 08:00:{n:02d}"),
+                    ts(f"2026-02-21 08:00:{n % 60:02d}"),
                 ),
             )
+
+
+def add_workspace(
+    db: Database, client_id: str, ghl_token: str | None = None, calendly_token: str | None = None
+) -> str:
+    """A workspace with its settings and one lead; returns the lead's id."""
+    created = ts("2026-02-20 10:00:00")
+    lead = f"lead_{client_id}"
+    with db.transaction():
+        db.execute(
+            f"insert into {db.table('Client')} values (?, ?, ?)", (client_id, client_id, created)
+        )
+        db.execute(
+            f'insert into {db.table("WorkspaceSettings")} ("id", "clientId", '
+            '"ghlPrivateIntegrationToken", "calendlyAccessToken") values (?, ?, ?, ?)',
+            (f"set_{client_id}", client_id, ghl_token, calendly_token),
+        )
+        db.execute(f"insert into {db.table('Lead')} values (?, ?, ?)", (lead, client_id, created))
+    return lead
+
+
+def install_audit_trigger(conn: Any, schema: str) -> None:
+    """Record every row update of "Appointment" (and every UPDATE statement) in audit tables."""
+    conn.execute(
+        f'create table "{schema}"."audit" ("id" text, "ghl" text, "cal" text, '
+        '"at" timestamp default clock_timestamp())'
+    )
+    conn.execute(f'create table "{schema}"."audit_statements" ("at" timestamp)')
+    conn.execute(
+        f'create function "{schema}"."audit_fn"() returns trigger language plpgsql as $$ '
+        f'begin insert into "{schema}"."audit" ("id", "ghl", "cal") values '
+        '(new."id", new."ghlCalendarId", new."calendlyEventTypeUri"); return new; end $$'
+    )
+    conn.execute(
+        f'create function "{schema}"."audit_statement_fn"() returns trigger language plpgsql '
+        f'as $$ begin insert into "{schema}"."audit_statements" values (clock_timestamp()); '
+        "return null; end $$"
+    )
+    conn.execute(
+        f'create trigger "audit_update" after update on "{schema}"."Appointment" '
+        f'for each row execute function "{schema}"."audit_fn"()'
+    )
+    conn.execute(
+        f'create trigger "audit_update_statement" after update on "{schema}"."Appointment" '
+        f'for each statement execute function "{schema}"."audit_statement_fn"()'
+    )
+
+
+def audited_updates(conn: Any, schema: str) -> list[str]:
+    """The ids of the rows updated since the audit trigger was installed, in order."""
+    return [row[0] for row in conn.execute(f'select "id" from "{schema}"."audit"').fetchall()]
 
 
 def scenario_fake(on_request: Any = None) -> FakeCalendarProviders:
@@ -167,7 +236,7 @@ def scenario_fake(on_request: Any = None) -> FakeCalendarProviders:
     fake.add_ghl_event("evt-31", "cal_should_never_be_written")
     fake.add_calendly_event("u-11", ET_INTRO)
     fake.add_calendly_event("u-12", ET_DIRECT)
-    fake.add_calendly_event("u-14", "https://api.calendly.com/event_types/NEVER")
+    fake.add_calendly_event("u-14", "/event_types/NEVER")
     return fake
 
 
@@ -196,9 +265,12 @@ def attribution(rows: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, Any]]:
     return {key: (row["ghlCalendarId"], row["calendlyEventTypeUri"]) for key, row in rows.items()}
 
 
-def expected_after_apply(before: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, Any]]:
+def expected_after_apply(
+    before: dict[str, dict[str, Any]], calendly_base: str
+) -> dict[str, tuple[Any, Any]]:
     expected = attribution(before)
-    expected.update(EXPECTED_WRITES)
+    for appointment_id, (ghl, calendly) in EXPECTED_WRITES.items():
+        expected[appointment_id] = (ghl, None if calendly is None else calendly_base + calendly)
     return expected
 
 
@@ -235,6 +307,7 @@ def cli_args(
         "--batch-size",
         "3",
         "--no-progress",
+        "--json",
         *extra,
     ]
 
@@ -254,6 +327,14 @@ class CliResult:
     stdout: str
     stderr: str
 
+    def checked_summary(self) -> dict[str, Any]:
+        """The summary, after checking the exit code: 3 exactly when a token failed."""
+        summary = self.summary
+        token_problem = summary["auth_failed"] or summary["token_invalid"]
+        expected = backfill_cli.EXIT_TOKEN_FAILED if token_problem else 0
+        assert self.code == expected, self.stderr
+        return summary
+
     @property
     def summary(self) -> dict[str, Any]:
         lines = [line for line in self.stdout.splitlines() if line.strip()]
@@ -267,3 +348,9 @@ def run_cli(argv: Sequence[str], capsys: pytest.CaptureFixture[str]) -> CliResul
     code = int(args.handler(args))
     out, err = capsys.readouterr()
     return CliResult(code, out, err)
+
+
+def run_checked(scratch: Any, fake: FakeCalendarProviders, capsys: Any, *extra: str) -> dict:
+    """Run the backfill on a scratch schema (see conftest) and return its checked summary."""
+    argv = cli_args(scratch.url, scratch.schema, scratch.checkpoint_schema, fake, *extra)
+    return run_cli(argv, capsys).checked_summary()

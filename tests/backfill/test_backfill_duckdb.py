@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 from backfill_support import (
     CANDIDATES,
+    EXPECTED_QUARANTINED,
     EXPECTED_UNRESOLVABLE,
     EXPECTED_WRITES,
     attribution,
@@ -29,18 +32,17 @@ def test_duckdb_dry_run_then_apply(duck, fake, capsys):
         db.close()  # DuckDB allows one writer: the CLI opens the file itself
 
     dry = run_cli(cli_args(duck.url, duck.schema, duck.checkpoint_schema, fake), capsys)
-    assert dry.code == 0, dry.stderr
-    assert (dry.summary["resolved"], dry.summary["written"]) == (len(EXPECTED_WRITES), 0)
+    assert (dry.checked_summary()["resolved"], dry.summary["written"]) == (len(EXPECTED_WRITES), 0)
 
     result = run_cli(
         cli_args(duck.url, duck.schema, duck.checkpoint_schema, fake, "--apply"), capsys
     )
 
-    assert result.code == 0, result.stderr
-    summary = result.summary
+    summary = result.checked_summary()
     assert summary["examined"] == len(CANDIDATES)
     assert summary["written"] == len(EXPECTED_WRITES)
     assert summary["unresolvable"] == EXPECTED_UNRESOLVABLE
+    assert summary["quarantined"] == EXPECTED_QUARANTINED
     assert summary["completed"] is True
 
     db = open_database(duck.url, duck.schema)
@@ -48,7 +50,7 @@ def test_duckdb_dry_run_then_apply(duck, fake, capsys):
         after = snapshot(db)
     finally:
         db.close()
-    assert attribution(after) == expected_after_apply(before)
+    assert attribution(after) == expected_after_apply(before, fake.calendly_base_url)
     assert without_attribution(after) == without_attribution(before)
     with duckdb.connect(str(duck.path), read_only=True) as conn:
         rows = conn.execute(
@@ -56,3 +58,20 @@ def test_duckdb_dry_run_then_apply(duck, fake, capsys):
             f'from "{duck.checkpoint_schema}"."{CHECKPOINT_TABLE}"'
         ).fetchall()
     assert rows == [("a31", len(EXPECTED_WRITES), True)]
+
+    # The revert works on DuckDB too: every written value goes back to NULL.
+    reverted = run_cli(
+        [
+            *cli_args(duck.url, duck.schema, duck.checkpoint_schema, fake),
+            "--revert",
+            summary["run_id"],
+        ],
+        capsys,
+    )
+    assert reverted.code == 0, reverted.stderr
+    assert json.loads(reverted.stdout)["reverted"] == len(EXPECTED_WRITES)
+    db = open_database(duck.url, duck.schema)
+    try:
+        assert attribution(snapshot(db)) == attribution(before)
+    finally:
+        db.close()

@@ -20,7 +20,14 @@ from typing import Any
 
 import httpx
 import pytest
-from backfill_support import attribution, snapshot, ts, without_attribution
+from backfill_support import (
+    attribution,
+    audited_updates,
+    install_audit_trigger,
+    snapshot,
+    ts,
+    without_attribution,
+)
 
 from capacity.backfill.checkpoint import TABLE as CHECKPOINT_TABLE
 
@@ -43,8 +50,7 @@ def fake_process(tmp_path: Path) -> Iterator[dict[str, str]]:
     fixtures = {
         "ghl_events": {f"kevt-{n:03d}": {"calendarId": f"kcal-{n % 3}"} for n in range(GHL_ROWS)},
         "calendly_events": {
-            f"kuuid-{n:03d}": {"event_type": f"https://api.calendly.com/event_types/K{n % 2}"}
-            for n in range(CALENDLY_ROWS)
+            f"kuuid-{n:03d}": {"event_type": f"/event_types/K{n % 2}"} for n in range(CALENDLY_ROWS)
         },
     }
     path = tmp_path / "fixtures.json"
@@ -148,20 +154,32 @@ def _seed(db: Any, calendly_base: str) -> list[str]:
     return candidates
 
 
-def _install_audit_trigger(conn: Any, schema: str) -> None:
-    conn.execute(
-        f'create table "{schema}"."audit" ("id" text, "ghl" text, "cal" text, '
-        '"at" timestamp default clock_timestamp())'
-    )
-    conn.execute(
-        f'create function "{schema}"."audit_fn"() returns trigger language plpgsql as $$ '
-        f'begin insert into "{schema}"."audit" ("id", "ghl", "cal") values '
-        '(new."id", new."ghlCalendarId", new."calendlyEventTypeUri"); return new; end $$'
-    )
-    conn.execute(
-        f'create trigger "audit_update" after update on "{schema}"."Appointment" '
-        f'for each row execute function "{schema}"."audit_fn"()'
-    )
+def _backfill_command(pg: Any, fake: dict[str, str]) -> list[str]:
+    """``capacity backfill --apply`` in a process of its own, against the fake process."""
+    return [
+        sys.executable,
+        "-m",
+        "capacity.cli",
+        "backfill",
+        "--apply",
+        "--json",
+        "--database-url",
+        pg.url,
+        "--app-schema",
+        pg.schema,
+        "--checkpoint-schema",
+        pg.checkpoint_schema,
+        "--ghl-base-url",
+        fake["ghl_base_url"],
+        "--calendly-base-url",
+        fake["calendly_base_url"],
+        "--batch-size",
+        "5",
+        "--concurrency",
+        "1",
+        "--timeout",
+        "5",
+    ]
 
 
 def _control(method: str, fake: dict[str, str], action: str) -> Any:
@@ -185,31 +203,9 @@ def _checkpoint(conn: Any, schema: str) -> tuple[str, int, int, Any] | None:
 
 def test_killed_run_resumes_and_writes_every_row_exactly_once(pg, fake_process, tmp_path):
     candidates = _seed(pg.db, fake_process["calendly_base_url"])
-    _install_audit_trigger(pg.conn, pg.schema)
+    install_audit_trigger(pg.conn, pg.schema)
     before = snapshot(pg.db)
-    command = [
-        sys.executable,
-        "-m",
-        "capacity.cli",
-        "backfill",
-        "--apply",
-        "--database-url",
-        pg.url,
-        "--app-schema",
-        pg.schema,
-        "--checkpoint-schema",
-        pg.checkpoint_schema,
-        "--ghl-base-url",
-        fake_process["ghl_base_url"],
-        "--calendly-base-url",
-        fake_process["calendly_base_url"],
-        "--batch-size",
-        "5",
-        "--concurrency",
-        "1",
-        "--timeout",
-        "5",
-    ]
+    command = _backfill_command(pg, fake_process)
 
     # Run 1: SIGKILL once at least 3 batches are committed.
     with (tmp_path / "run1.out").open("w") as out, (tmp_path / "run1.err").open("w") as err:
@@ -263,9 +259,7 @@ def test_killed_run_resumes_and_writes_every_row_exactly_once(pg, fake_process, 
     assert {r["listener"] for r in requests if r["provider"] == "ghl"} <= {"ghl"}
 
     # Every candidate was written exactly once, nothing else was updated.
-    updates = Counter(
-        row[0] for row in pg.conn.execute(f'select "id" from "{pg.schema}"."audit"').fetchall()
-    )
+    updates = Counter(audited_updates(pg.conn, pg.schema))
     assert updates == Counter({appointment_id: 1 for appointment_id in candidates})
     after = snapshot(pg.db)
     assert without_attribution(after) == without_attribution(before)
@@ -273,5 +267,36 @@ def test_killed_run_resumes_and_writes_every_row_exactly_once(pg, fake_process, 
     for n in range(GHL_ROWS):
         assert values[f"k{n:03d}-g"] == (f"kcal-{n % 3}", None)
     for n in range(CALENDLY_ROWS):
-        assert values[f"k{n:03d}-c"] == (None, f"https://api.calendly.com/event_types/K{n % 2}")
+        event_type = f"{fake_process['calendly_base_url']}/event_types/K{n % 2}"
+        assert values[f"k{n:03d}-c"] == (None, event_type)
     assert values["k050-x"] == ("kcal-app", None)
+
+
+def test_sigterm_stops_like_ctrl_c_with_a_summary_and_exact_counters(pg, fake_process, tmp_path):
+    """Finding 8: SIGTERM (what a scheduler sends) gives the summary and a checkpoint."""
+    candidates = _seed(pg.db, fake_process["calendly_base_url"])
+    command = _backfill_command(pg, fake_process)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        state = _checkpoint(pg.conn, pg.checkpoint_schema)
+        if state and state[1] >= 2:
+            break
+        assert process.poll() is None
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 143, stderr
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["fatal_error"] == "interrupted" and summary["completed"] is False
+    last_id, batches, written, completed_at = _checkpoint(pg.conn, pg.checkpoint_schema)
+    assert completed_at is None and written == summary["written"] > 0
+    assert summary["last_id"] == last_id and summary["batches"] == batches
+    sent = len(_control("get", fake_process, "requests"))
+    # Counted when sent: the interrupted batch's requests too (one may be on its way).
+    assert sent <= summary["http_requests"] <= sent + 1
+    assert summary["http_requests"] >= summary["examined"] > 0
+    assert len(candidates) > summary["examined"]

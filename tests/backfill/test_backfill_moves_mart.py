@@ -23,7 +23,7 @@ from capacity.warehouse import Warehouse, connect, model_schemas
 
 pytestmark = pytest.mark.postgres
 
-BLOOM_DIRECT = "https://api.calendly.com/event_types/BLOOM-DIRECT"
+BLOOM_DIRECT = "/event_types/BLOOM-DIRECT"  # served under the fake's Calendly base
 
 
 @pytest.fixture
@@ -70,16 +70,21 @@ def test_apply_then_rebuild_moves_unattributed_to_sources(
         fake.add_ghl_event("ghl_evt_d02", "cal_delta_main")
         fake.add_calendly_event("SE-B05", BLOOM_DIRECT)
         with psycopg.connect(pg_conninfo, autocommit=True) as conn:
-            # The demo's Calendly references name the real host; the client only follows
-            # URIs under its configured base, so point them at the fake.
-            conn.execute(
-                f'update "{app_schema}"."Appointment" set "calendlyScheduledEventUri" = '
-                "replace(\"calendlyScheduledEventUri\", 'https://api.calendly.com', %s)",
-                [fake.calendly_base_url],
-            )
+            # The demo's Calendly URIs name the real host; the backfill only follows, and
+            # only writes, URIs under its configured base, so point them all at the fake.
+            for table, column in (
+                ("Appointment", "calendlyScheduledEventUri"),
+                ("Appointment", "calendlyEventTypeUri"),
+                ("WorkspaceSettings", "calendlyEventTypeUri"),
+                ("WorkspaceSettings", "calendlyDirectBookEventTypeUri"),
+            ):
+                conn.execute(
+                    f'update "{app_schema}"."{table}" set "{column}" = '
+                    f"regexp_replace(\"{column}\", '^https://api\\.calendly\\.com', %s, 'i')",
+                    [fake.calendly_base_url],
+                )
         result = run_cli(cli_args(pg_url, app_schema, checkpoint_schema, fake, "--apply"), capsys)
-    assert result.code == 0, result.stderr
-    assert result.summary["written"] == 3
+    assert result.checked_summary()["written"] == 3
     capsys.readouterr()
     after = build_mart(monkeypatch, tmp_path, pg_conninfo, app_schema, models_schema)
 

@@ -10,6 +10,8 @@ import pytest
 from backfill_support import (
     CALENDLY_TOKEN,
     CANDIDATES,
+    EXPECTED_AUTH_FAILED,
+    EXPECTED_QUARANTINED,
     EXPECTED_UNRESOLVABLE,
     EXPECTED_WRITES,
     GHL_TOKEN,
@@ -17,6 +19,7 @@ from backfill_support import (
     attribution,
     cli_args,
     expected_after_apply,
+    run_checked,
     run_cli,
     scenario_fake,
     seed_scenario,
@@ -38,19 +41,20 @@ def test_apply_fills_both_providers_and_records_per_row_outcomes(seeded_pg, fake
         capsys,
     )
 
-    assert result.code == 0, result.stderr
-    summary = result.summary
+    summary = result.checked_summary()
     assert summary["dry_run"] is False
     assert summary["examined"] == len(CANDIDATES)
     assert summary["resolved"] == len(EXPECTED_WRITES)
     assert summary["written"] == len(EXPECTED_WRITES)
     assert summary["skipped_already_set"] == 0
     assert summary["unresolvable"] == EXPECTED_UNRESOLVABLE
+    assert summary["quarantined"] == EXPECTED_QUARANTINED
+    assert summary["auth_failed"] == EXPECTED_AUTH_FAILED
     assert summary["errors"] == 0
     assert summary["completed"] is True
 
     after = snapshot(seeded_pg.db)
-    assert attribution(after) == expected_after_apply(before)
+    assert attribution(after) == expected_after_apply(before, fake.calendly_base_url)
     # No other column of any row changed ("updatedAt" included), no row added or lost.
     assert without_attribution(after) == without_attribution(before)
 
@@ -76,8 +80,7 @@ def test_dry_run_writes_nothing(seeded_pg, fake, capsys):
         cli_args(seeded_pg.url, seeded_pg.schema, seeded_pg.checkpoint_schema, fake), capsys
     )
 
-    assert result.code == 0, result.stderr
-    summary = result.summary
+    summary = result.checked_summary()
     assert summary["dry_run"] is True
     assert summary["examined"] == len(CANDIDATES)
     assert summary["resolved"] == len(EXPECTED_WRITES)
@@ -109,8 +112,7 @@ def test_concurrent_writer_is_never_overwritten(pg, capsys):
         result = run_cli(cli_args(pg.url, pg.schema, pg.checkpoint_schema, fake, "--apply"), capsys)
 
     assert written_by_app.is_set()
-    assert result.code == 0, result.stderr
-    summary = result.summary
+    summary = result.checked_summary()
     assert summary["resolved"] == len(EXPECTED_WRITES)
     assert summary["skipped_already_set"] == 1
     assert summary["written"] == len(EXPECTED_WRITES) - 1
@@ -119,12 +121,7 @@ def test_concurrent_writer_is_never_overwritten(pg, capsys):
 
 def test_filters_workspace_provider_since_and_limit(seeded_pg, fake, capsys):
     def run(*extra: str) -> dict:
-        result = run_cli(
-            cli_args(seeded_pg.url, seeded_pg.schema, seeded_pg.checkpoint_schema, fake, *extra),
-            capsys,
-        )
-        assert result.code == 0, result.stderr
-        return result.summary
+        return run_checked(seeded_pg, fake, capsys, *extra)
 
     # Dry runs: what each filter selects.
     assert run("--provider", "calendly")["examined"] == 3  # a11, a12, a13
@@ -150,12 +147,7 @@ def test_filters_workspace_provider_since_and_limit(seeded_pg, fake, capsys):
 
 def test_limit_resumes_from_checkpoint_and_a_completed_run_starts_over(seeded_pg, fake, capsys):
     def run(*extra: str) -> dict:
-        result = run_cli(
-            cli_args(seeded_pg.url, seeded_pg.schema, seeded_pg.checkpoint_schema, fake, *extra),
-            capsys,
-        )
-        assert result.code == 0, result.stderr
-        return result.summary
+        return run_checked(seeded_pg, fake, capsys, *extra)
 
     first = run("--apply", "--limit", "4")
     assert (first["examined"], first["completed"], first["resumed_after_id"]) == (4, False, None)
@@ -178,8 +170,10 @@ def test_limit_resumes_from_checkpoint_and_a_completed_run_starts_over(seeded_pg
     assert batches >= 3
     assert isinstance(completed_at, datetime)
 
-    # After completion, the next run starts over and finds only the still-NULL rows.
+    # After completion, the next run starts over and finds only the still-NULL rows,
+    # less the quarantined one (a13, outside the base), which it skips unasked.
     third = run("--apply")
     assert third["resumed_after_id"] is None
-    assert third["examined"] == len(CANDIDATES) - len(EXPECTED_WRITES)
+    assert third["skipped_quarantined"] == 1
+    assert third["examined"] == len(CANDIDATES) - len(EXPECTED_WRITES) - 1
     assert third["written"] == 0

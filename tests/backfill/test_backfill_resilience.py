@@ -10,9 +10,8 @@ from backfill_support import (
     EXPECTED_WRITES,
     FOREIGN_URI,
     attribution,
-    cli_args,
     expected_after_apply,
-    run_cli,
+    run_checked,
     snapshot,
 )
 
@@ -21,19 +20,13 @@ from capacity.fakes.calendar_providers import FakeCalendarProviders
 pytestmark = pytest.mark.postgres
 
 
-def _run(pg, fake, capsys, *extra: str) -> dict:
-    result = run_cli(cli_args(pg.url, pg.schema, pg.checkpoint_schema, fake, *extra), capsys)
-    assert result.code == 0, result.stderr
-    return result.summary
-
-
 def test_429_with_retry_after_waits_then_succeeds(seeded_pg, fake, capsys):
     before = snapshot(seeded_pg.db)
     fake.behaviour.rate_limit_burst = 2  # per token per 1 s window, then 429 Retry-After: 1
     fake.behaviour.rate_limit_window = 1.0
 
     started = time.monotonic()
-    summary = _run(
+    summary = run_checked(
         seeded_pg, fake, capsys, "--apply", "--concurrency", "1", "--ghl-rate-limit", "1000/1"
     )
     elapsed = time.monotonic() - started
@@ -49,7 +42,9 @@ def test_429_with_retry_after_waits_then_succeeds(seeded_pg, fake, capsys):
     assert elapsed >= 0.9
     assert summary["errors"] == 0
     assert summary["written"] == len(EXPECTED_WRITES)
-    assert attribution(snapshot(seeded_pg.db)) == expected_after_apply(before)
+    assert attribution(snapshot(seeded_pg.db)) == expected_after_apply(
+        before, fake.calendly_base_url
+    )
 
 
 def test_client_rate_limit_keeps_under_the_provider_limit(seeded_pg, fake, capsys):
@@ -57,7 +52,7 @@ def test_client_rate_limit_keeps_under_the_provider_limit(seeded_pg, fake, capsy
     fake.behaviour.rate_limit_burst = 2
     fake.behaviour.rate_limit_window = 1.0
 
-    summary = _run(seeded_pg, fake, capsys, "--apply", "--ghl-rate-limit", "2/1.05")
+    summary = run_checked(seeded_pg, fake, capsys, "--apply", "--ghl-rate-limit", "2/1.05")
 
     assert [r for r in fake.requests if r.status == 429] == []
     assert summary["written"] == len(EXPECTED_WRITES)
@@ -70,7 +65,7 @@ def test_5xx_are_retried_until_success_or_recorded_as_errors(seeded_pg, fake, ca
         "evt-02": [500] * 10,  # never recovers within the retry budget
     }
 
-    summary = _run(seeded_pg, fake, capsys, "--apply", "--max-retries", "2")
+    summary = run_checked(seeded_pg, fake, capsys, "--apply", "--max-retries", "2")
 
     assert [r.status for r in fake.requests_for("evt-01")] == [500, 503, 200]
     assert [r.status for r in fake.requests_for("u-11")] == [502, 200]
@@ -88,7 +83,9 @@ def test_timeouts_are_retried_and_then_recorded(seeded_pg, fake, capsys):
     fake.behaviour.stall_seconds = 1.0
     fake.behaviour.script_by_id = {"evt-01": ["stall"], "u-11": ["stall"] * 5}
 
-    summary = _run(seeded_pg, fake, capsys, "--apply", "--timeout", "0.3", "--max-retries", "2")
+    summary = run_checked(
+        seeded_pg, fake, capsys, "--apply", "--timeout", "0.3", "--max-retries", "2"
+    )
 
     assert len(fake.requests_for("evt-01")) == 2  # timed out once, then answered
     assert len(fake.requests_for("u-11")) == 3
@@ -100,21 +97,16 @@ def test_timeouts_are_retried_and_then_recorded(seeded_pg, fake, capsys):
 
 
 def test_4xx_answers_are_recorded_once_and_the_run_goes_on(seeded_pg, fake, capsys):
-    fake.behaviour.status_by_id = {"evt-01": 403, "evt-02": 400, "u-11": 422}
+    fake.behaviour.status_by_id = {"evt-01": 422, "evt-02": 400, "u-11": 404}
 
-    summary = _run(seeded_pg, fake, capsys, "--apply")
+    summary = run_checked(seeded_pg, fake, capsys, "--apply")
 
     for resource_id in ("evt-01", "evt-02", "u-11", "evt-gone", "evt-31"):
         assert len(fake.requests_for(resource_id)) == 1, resource_id
-    assert summary["unresolvable"] == {
-        "http_400": 1,
-        "http_401": 1,
-        "http_403": 1,
-        "http_404": 1,
-        "http_422": 1,
-        "no_token": 1,
-        "uri_outside_base": 1,
-    }
+    assert summary["unresolvable"] == {"http_400": 1, "http_404": 2, "http_422": 1, "no_token": 1}
+    assert summary["quarantined"] == {"uri_outside_base": 1}
+    # A 401 is about the token, not the row: counted apart (see test_backfill_hostile).
+    assert summary["auth_failed_rows"] == 1
     assert summary["examined"] == len(CANDIDATES)
     assert summary["written"] == 2  # a03 (recurring id) and a12
 
@@ -143,10 +135,13 @@ def test_calendly_uri_outside_the_base_is_never_requested(pg, capsys):
                     '"createdAt", "updatedAt") values (?, ?, ?, ?, ?, now(), now())',
                     (appointment_id, "lead_cal_1", "CALENDLY", "CONFIRMED", uri),
                 )
-        summary = _run(pg, fake, capsys, "--apply", "--provider", "CALENDLY")
+        summary = run_checked(pg, fake, capsys, "--apply", "--provider", "CALENDLY")
 
     assert elsewhere.requests == []
     assert {r.resource_id for r in fake.requests} == {"u-11", "u-12"}
-    assert summary["unresolvable"] == {"uri_outside_base": 1 + len(tricks)}
+    # Refused unsent: outside the base, or not even a URI that could be (credentials,
+    # a port that is not a number).
+    assert sum(summary["quarantined"].values()) == 1 + len(tricks)
+    assert set(summary["quarantined"]) <= {"uri_outside_base", "reference_invalid"}
     values = attribution(snapshot(pg.db))
     assert all(values[appointment_id] == (None, None) for appointment_id in tricks)

@@ -46,7 +46,7 @@ def test_tokens_never_appear_in_any_output(seeded_pg, fake, capsys, caplog):
             ],
             capsys,
         )
-        assert result.code == 0, result.stderr
+        result.checked_summary()
         outputs.append(result)
 
     assert any(r.status == 429 for r in fake.requests)
