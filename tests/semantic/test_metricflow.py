@@ -546,3 +546,58 @@ def test_mf_cli_draws_the_trend(semantic: SemanticLayer, tmp_path: Path) -> None
     assert got.keys() == expected.keys()
     for day, value in got.items():
         assert value == pytest.approx(expected[day])
+
+
+# ---- every consumer, one figure and one doubt (SPEC §5) -----------------------------------
+
+
+def test_snapshot_card_metricflow_and_mart_agree_on_every_workspace(
+    semantic: SemanticLayer,
+) -> None:
+    """For each demo workspace: the mart, MetricFlow, the Insights snapshot and the KPI card
+    give the same combined figure, the same NULL with the same reason, and the same doubt."""
+    import re
+
+    from capacity.kpi_card import render_page
+    from capacity.snapshot import read_all_snapshots, round_pct
+
+    assert semantic.database is not None
+    warehouse = Warehouse("duckdb", str(semantic.database), "main")
+    mart = {
+        row["workspace_id"]: row
+        for row in semantic.sql(f"select * from {warehouse.relation('workspace_capacity_30d')}")
+    }
+    metrics = ["booked_slots", "available_slots", "total_slots", "booked_pct"]
+    flow = {
+        row["workspace"]: row
+        for row in semantic.query([*metrics, "unattributed_booked_slots"], ["workspace"])
+    }
+    snapshots = read_all_snapshots(warehouse)
+    page = render_page(snapshots)
+    cards = dict(re.findall(r'data-workspace-id="([^"]+)"(.*?)</section>', page, flags=re.DOTALL))
+    assert set(mart) == set(flow) == {s["workspaceId"] for s in snapshots} == set(cards)
+    for snapshot in snapshots:
+        workspace_id = snapshot["workspaceId"]
+        row, capacity, card = mart[workspace_id], snapshot["capacity"], cards[workspace_id]
+        for metric in metrics:
+            assert same(flow[workspace_id][metric], row[metric]), (workspace_id, metric)
+        assert capacity["bookedSlots"] == row["booked_slots"], workspace_id
+        assert capacity["totalSlots"] == row["total_slots"], workspace_id
+        assert capacity["bookedPct"] == round_pct(row["booked_pct"]), workspace_id
+        assert capacity["bookedPctNullReason"] == row["booked_pct_null_reason"], workspace_id
+        assert capacity["unattributedBookedSlots"] == row["unattributed_booked_slots"]
+        assert capacity["cacheMeta"]["isStale"] == row["cache_is_stale"], workspace_id
+        quality = capacity["dataQuality"]
+        assert quality["invalidSlotEntries"] == row["invalid_slot_entries"], workspace_id
+        # the card's face: its figure (or n/a with the mart's reason) and every signal
+        value = re.search(r'<p class="value[^"]*" id="[^"]+">([^<]+)</p>', card)
+        assert value is not None, workspace_id
+        if row["booked_pct"] is None:
+            assert value.group(1) == "n/a", workspace_id
+            assert f'data-signal="{row["booked_pct_null_reason"]}"' in card, workspace_id
+        else:
+            assert value.group(1) == f"{capacity['bookedPct']:.1f}%", workspace_id
+            assert f"{row['booked_slots']} of {row['total_slots']} slots booked" in card
+        shown = set(re.findall(r'data-signal="([^"]+)"', card))
+        assert shown == set(quality["reasons"]), workspace_id
+        assert ("cache_stale" in shown) == row["cache_is_stale"], workspace_id
