@@ -216,7 +216,11 @@ NOT_NULL = {
         "booked_slots",
         "cache_is_stale",
         "has_cache",
+        "cache_is_readable",
+        "enters_combined_figure",
     ],
+    "fct_booked_appointments": ["appointment_id", "workspace_id", "start_at"],
+    "workspace_capacity_daily": ["workspace_source_date_id", "calendar_date", "booked_slots"],
 }
 
 
