@@ -93,13 +93,17 @@ with_caches as (
 
 ),
 
-with_default_source as (
+with_shared_calendar as (
 
     select
         *,
+        -- which cache a calendar shared by both sources enters through: DEFAULT's when it
+        -- is configured and readable, else a readable DIRECT_BOOK cache that shares it
         max(
             case when availability_source = 'DEFAULT' and is_configured and cache_is_readable then 1 else 0 end
-        ) over (partition by workspace_id) as default_enters_flag
+        ) over (partition by workspace_id) as default_enters_flag,
+        max(case when shares_default_calendar and cache_is_readable then 1 else 0 end)
+            over (partition by workspace_id) as shared_direct_book_readable_flag
 
     from with_caches
 
@@ -140,16 +144,10 @@ final as (
         case
             when shares_default_calendar then false
             when is_configured and cache_is_readable then true
-            when availability_source = 'DEFAULT'
-                then max(
-                    case
-                        when shares_default_calendar and is_configured and cache_is_readable then 1 else 0
-                    end
-                ) over (partition by workspace_id) = 1
-            else false
+            else availability_source = 'DEFAULT' and shared_direct_book_readable_flag = 1
         end as bookings_enter_combined_figure
 
-    from with_default_source
+    from with_shared_calendar
 
 )
 
