@@ -7,17 +7,16 @@ green by skipping the database tests.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import isolate_dbt_paths, skip_or_fail
+from support import isolate_dbt_paths, postgres_scratch_build, skip_or_fail
 
 from capacity import dbt_runner
 from capacity.commands import DEMO_AS_OF
 from capacity.settings import postgres_conninfo
-from capacity.warehouse import Warehouse, model_schemas
+from capacity.warehouse import Warehouse
 
 PG_CONNINFO = postgres_conninfo()
 
@@ -62,25 +61,13 @@ def postgres_demo(
     pg_conninfo: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Warehouse]:
     """The demo seeds in real app tables (SPEC DDL) in a scratch schema, built with dbt."""
-    import psycopg
-
     from capacity.demo_data import load_demo_seeds_into_postgres
 
-    tmp = tmp_path_factory.mktemp("postgres_demo")
-    suffix = uuid.uuid4().hex[:8]
-    app_schema, models_schema = f"it_app_{suffix}", f"it_models_{suffix}"
-    with psycopg.connect(pg_conninfo, autocommit=True) as conn:
-        load_demo_seeds_into_postgres(conn, app_schema)
-    try:
-        with pytest.MonkeyPatch.context() as monkeypatch:
-            isolate_dbt_paths(monkeypatch, tmp)
-            monkeypatch.setenv("CAPACITY_PG_SCHEMA", models_schema)
-            dbt_runner.build(
-                target="postgres",
-                dbt_vars={"capacity_as_of": DEMO_AS_OF, "app_schema": app_schema},
-            )
-        yield Warehouse("postgres", pg_conninfo, models_schema)
-    finally:
-        with psycopg.connect(pg_conninfo, autocommit=True) as conn:
-            for schema in (app_schema, *model_schemas(models_schema)):
-                conn.execute(f'drop schema if exists "{schema}" cascade')
+    with postgres_scratch_build(
+        pg_conninfo,
+        tmp_path_factory.mktemp("postgres_demo"),
+        "it",
+        load_demo_seeds_into_postgres,
+        {"capacity_as_of": DEMO_AS_OF},
+    ) as warehouse:
+        yield warehouse

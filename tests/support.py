@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from capacity import dbt_runner
+from capacity.app_schema import quote_ident
+from capacity.warehouse import Warehouse, model_schemas
 
 
 def isolate_dbt_paths(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
@@ -19,3 +27,31 @@ def skip_or_fail(what: str, hint: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{what} (CI=true: these tests must run, not skip)", pytrace=False)
     pytest.skip(f"{what} ({hint})")
+
+
+@contextmanager
+def postgres_scratch_build(
+    conninfo: str,
+    tmp: Path,
+    prefix: str,
+    load_app_tables: Callable[[Any, str], object],
+    dbt_vars: Mapping[str, Any],
+) -> Iterator[Warehouse]:
+    """App tables that `load_app_tables(connection, schema)` fills in a scratch schema, the
+    models built on them by dbt in scratch schemas of their own; every schema dropped after."""
+    import psycopg
+
+    suffix = uuid.uuid4().hex[:8]
+    app_schema, models_schema = f"{prefix}_app_{suffix}", f"{prefix}_models_{suffix}"
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            load_app_tables(connection, app_schema)
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            isolate_dbt_paths(monkeypatch, tmp)
+            monkeypatch.setenv("CAPACITY_PG_SCHEMA", models_schema)
+            dbt_runner.build(target="postgres", dbt_vars={**dbt_vars, "app_schema": app_schema})
+        yield Warehouse("postgres", conninfo, models_schema)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            for schema in (app_schema, *model_schemas(models_schema)):
+                connection.execute(f"drop schema if exists {quote_ident(schema)} cascade")

@@ -8,13 +8,12 @@ hold one.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from support import isolate_dbt_paths
+from support import isolate_dbt_paths, postgres_scratch_build
 from trust_rules_data import AS_OF, WORKSPACES, Workspace, app_rows
 
 from capacity import dbt_runner
@@ -41,10 +40,6 @@ def _insert_rows(
             )
 
 
-def _build(target: str, dbt_vars: dict[str, Any]) -> None:
-    dbt_runner.build(target=target, dbt_vars={"capacity_as_of": AS_OF, **dbt_vars})
-
-
 @pytest.fixture(scope="module")
 def duckdb_trust(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     import duckdb
@@ -65,7 +60,7 @@ def duckdb_trust(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     with pytest.MonkeyPatch.context() as monkeypatch:
         isolate_dbt_paths(monkeypatch, tmp)
         monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
-        _build("dev", {"app_schema": APP_SCHEMA})
+        dbt_runner.build(target="dev", dbt_vars={"capacity_as_of": AS_OF, "app_schema": APP_SCHEMA})
     return Warehouse("duckdb", str(database), "main")
 
 
@@ -73,31 +68,20 @@ def duckdb_trust(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
 def postgres_trust(
     pg_conninfo: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Warehouse]:
-    import psycopg
-
-    tmp = tmp_path_factory.mktemp("trust_postgres")
-    suffix = uuid.uuid4().hex[:8]
-    app_schema, models_schema = f"trust_app_{suffix}", f"trust_models_{suffix}"
     json_workspaces = tuple(w for w in WORKSPACES if not w.needs_text_slots)
-    with psycopg.connect(pg_conninfo, autocommit=True) as connection:
+
+    def load(connection: Any, app_schema: str) -> None:
         create_app_tables(connection, app_schema)
         _insert_rows(connection.execute, app_schema, "%s", json_workspaces)
-    try:
-        with pytest.MonkeyPatch.context() as monkeypatch:
-            isolate_dbt_paths(monkeypatch, tmp)
-            monkeypatch.setenv("CAPACITY_PG_SCHEMA", models_schema)
-            _build("postgres", {"app_schema": app_schema})
-        yield Warehouse("postgres", pg_conninfo, models_schema)
-    finally:
-        with psycopg.connect(pg_conninfo, autocommit=True) as connection:
-            for schema in (app_schema, models_schema):
-                connection.execute(f"drop schema if exists {quote_ident(schema)} cascade")
-            # staging and intermediate may live in schemas of their own
-            for suffixed in connection.execute(
-                "select nspname from pg_namespace where nspname like %s",
-                [f"{models_schema}%"],
-            ).fetchall():
-                connection.execute(f"drop schema if exists {quote_ident(suffixed[0])} cascade")
+
+    with postgres_scratch_build(
+        pg_conninfo,
+        tmp_path_factory.mktemp("trust_postgres"),
+        "trust",
+        load,
+        {"capacity_as_of": AS_OF},
+    ) as warehouse:
+        yield warehouse
 
 
 def _mart(warehouse: Warehouse) -> dict[str, dict[str, Any]]:
