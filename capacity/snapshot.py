@@ -392,10 +392,8 @@ def capacity_block(context: SnapshotContext) -> JsonObject:
 PLANNING = "capacity_constrained_workspaces"
 
 
-def fetch_planning_row(
-    connection: Any, warehouse: Warehouse, workspace_id: str
-) -> JsonObject | None:
-    """The workspace's planning row, by id through the model's unique index; None if not built."""
+def _planning_built(connection: Any, warehouse: Warehouse) -> bool:
+    """Whether the planning model exists in the warehouse (it is optional)."""
     exists = fetch_dicts(
         connection,
         "select count(*) as n from information_schema.tables "
@@ -403,7 +401,14 @@ def fetch_planning_row(
         f"and table_name = {warehouse.placeholder}",
         [warehouse.schema, PLANNING],
     )
-    if not exists[0]["n"]:
+    return bool(exists[0]["n"])
+
+
+def fetch_planning_row(
+    connection: Any, warehouse: Warehouse, workspace_id: str
+) -> JsonObject | None:
+    """The workspace's planning row, by id through the model's unique index; None if not built."""
+    if not _planning_built(connection, warehouse):
         return None
     marker = warehouse.placeholder
     rows = fetch_dicts(
@@ -412,6 +417,14 @@ def fetch_planning_row(
         [workspace_id],
     )
     return rows[0] if rows else None
+
+
+def fetch_all_planning_rows(connection: Any, warehouse: Warehouse) -> dict[str, JsonObject]:
+    """Every workspace's planning row in one pass, by workspace id; empty if not built."""
+    if not _planning_built(connection, warehouse):
+        return {}
+    rows = fetch_dicts(connection, f"select * from {warehouse.relation(PLANNING)}")
+    return {str(row["workspace_id"]): row for row in rows}
 
 
 def capacity_trend_block(context: SnapshotContext) -> JsonObject | None:
@@ -457,8 +470,13 @@ def snapshot_from_row(
     *,
     campaign_id: str | None = None,
     blocks: Sequence[tuple[str, Block]] = WORKSPACE_BLOCKS,
+    planning_rows: Mapping[str, JsonObject] | None = None,
 ) -> JsonObject:
-    """Assemble the snapshot of a mart row: campaign scope gets no blocks (see the module doc)."""
+    """Assemble the snapshot of a mart row: campaign scope gets no blocks (see the module doc).
+
+    ``planning_rows``: every workspace's planning row when the caller read them in one
+    pass (:func:`fetch_all_planning_rows`); without it the row is looked up by id.
+    """
     workspace_id = str(row["workspace_id"])
     head: JsonObject = {
         "workspaceId": workspace_id,
@@ -467,7 +485,11 @@ def snapshot_from_row(
     if campaign_id is not None:
         return {"scope": "campaign", **head, "campaignId": campaign_id}
     snapshot: JsonObject = {"scope": "workspace", **head}
-    planning_row = fetch_planning_row(connection, warehouse, workspace_id)
+    planning_row = (
+        fetch_planning_row(connection, warehouse, workspace_id)
+        if planning_rows is None
+        else planning_rows.get(workspace_id)
+    )
     context = SnapshotContext(connection, warehouse, workspace_id, row, planning_row)
     for key, block in blocks:
         value = block(context)
@@ -527,11 +549,13 @@ def read_snapshot(
 
 
 def read_all_snapshots(warehouse: Warehouse) -> list[JsonObject]:
-    """Every workspace's snapshot (one pass over the mart), each validated."""
+    """Every workspace's snapshot (one pass over the mart and one over the planning model),
+    each validated."""
     _ensure_built(warehouse)
     with connect(warehouse) as connection:
+        planning_rows = fetch_all_planning_rows(connection, warehouse)
         snapshots = [
-            snapshot_from_row(connection, warehouse, row)
+            snapshot_from_row(connection, warehouse, row, planning_rows=planning_rows)
             for row in fetch_all_rows(connection, warehouse)
         ]
     for snapshot in snapshots:
