@@ -1,19 +1,16 @@
-"""Read the built marts from the warehouse a dbt target points at."""
+"""Where a dbt target's models live, and the one way to connect to it."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from capacity.app_schema import quote_ident
-from capacity.settings import duckdb_path, postgres_conninfo
-
-Engine = Literal["duckdb", "postgres"]
-TARGET_ENGINES: dict[str, Engine] = {"dev": "duckdb", "postgres": "postgres"}
+from capacity import settings
+from capacity.settings import TARGET_ENGINES, Engine
+from capacity.sql import qualified
 
 # Where dbt builds each layer (dbt_project.yml's `+schema`, appended to the target's
 # schema by dbt's generate_schema_name): the target schema, which BI tools browse,
@@ -41,9 +38,10 @@ class Warehouse:
     engine: Engine
     dsn: str  # a DuckDB file path, or a libpq connection string
     schema: str  # the target's schema: the marts (staging and intermediate beside it)
+    address: str = ""  # where it is, for messages (never a password)
 
     def relation(self, model: str) -> str:
-        return f"{quote_ident(model_schema(self.schema, model))}.{quote_ident(model)}"
+        return qualified(model_schema(self.schema, model), model)
 
     @property
     def placeholder(self) -> str:
@@ -51,33 +49,39 @@ class Warehouse:
         return "?" if self.engine == "duckdb" else "%s"
 
 
-def default_target() -> str:
-    return os.environ.get("CAPACITY_TARGET", "dev")
-
-
 def warehouse_for(target: str | None = None) -> Warehouse:
-    """The warehouse of a dbt target, from the environment profiles.yml reads."""
-    target = target or default_target()
+    """The warehouse of a dbt target (default: CAPACITY_TARGET, else dev)."""
+    target = target or settings.default_target()
     if target not in TARGET_ENGINES:
-        raise ValueError(f"unknown target {target!r}; expected one of {sorted(TARGET_ENGINES)}")
+        raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGET_ENGINES)}")
     if TARGET_ENGINES[target] == "duckdb":
-        return Warehouse("duckdb", str(duckdb_path()), "main")
-    return Warehouse(
-        "postgres", postgres_conninfo(), os.environ.get("CAPACITY_PG_SCHEMA", "analytics")
-    )
+        path = str(settings.duckdb_path())
+        return Warehouse("duckdb", path, settings.DUCKDB_SCHEMA, path)
+    pg = settings.postgres()
+    return Warehouse("postgres", pg.conninfo, pg.schema, pg.address)
 
 
-@contextmanager
-def connect(warehouse: Warehouse) -> Iterator[Any]:
-    """A DB-API connection to the warehouse."""
+def open_connection(
+    warehouse: Warehouse, *, read_only: bool = True, autocommit: bool = False
+) -> Any:
+    """A DB-API connection to the warehouse, the caller's to close (DuckDB: read-only
+    unless asked; PostgreSQL: autocommit when asked). The drivers load here, not at
+    start-up."""
     if warehouse.engine == "duckdb":
         import duckdb
 
-        connection = duckdb.connect(warehouse.dsn, read_only=True)
-    else:
-        import psycopg
+        return duckdb.connect(warehouse.dsn, read_only=read_only)
+    import psycopg
 
-        connection = psycopg.connect(warehouse.dsn)
+    return psycopg.connect(warehouse.dsn, autocommit=autocommit)
+
+
+@contextmanager
+def connect(
+    warehouse: Warehouse, *, read_only: bool = True, autocommit: bool = False
+) -> Iterator[Any]:
+    """:func:`open_connection`, closed when the block ends."""
+    connection = open_connection(warehouse, read_only=read_only, autocommit=autocommit)
     try:
         yield connection
     finally:

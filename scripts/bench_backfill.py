@@ -32,30 +32,38 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The fake providers are test code (tests/fakes), not part of the package.
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
 
-from capacity.app_schema import create_app_tables  # noqa: E402
-from capacity.backfill.db import open_database, quote_ident  # noqa: E402
+from fakes.calendar_providers import (  # noqa: E402
+    synthetic_calendly_event_type,
+    synthetic_ghl_calendar_id,
+)
+
+from capacity.app_tables import create_app_tables  # noqa: E402
+from capacity.backfill.db import open_database  # noqa: E402
 from capacity.backfill.http import HttpFetcher, RateLimit, RetryPolicy, Timeouts  # noqa: E402
-from capacity.backfill.progress import make_progress  # noqa: E402
 from capacity.backfill.providers import (  # noqa: E402
     GHL_API_VERSION,
     AttributionResolver,
     ProviderSettings,
 )
 from capacity.backfill.runner import BackfillOptions, run_backfill  # noqa: E402
-from capacity.fakes.calendar_providers import (  # noqa: E402
-    synthetic_calendly_event_type,
-    synthetic_ghl_calendar_id,
-)
+from capacity.backfill.status_line import make_progress  # noqa: E402
+from capacity.sql import quote_ident  # noqa: E402
+from capacity.warehouse import Warehouse, connect, warehouse_for  # noqa: E402
 
 
 @contextmanager
 def fake_provider_process() -> Iterator[dict[str, str]]:
     """Start the fake providers in another process; yields their base URLs."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "capacity.fakes.calendar_providers", "--synthesize-missing"],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "fakes" / "calendar_providers.py"),
+            "--synthesize-missing",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -165,9 +173,11 @@ def verify(conn: Any, schema: str, rows: int, calendly_base: str) -> None:
         raise SystemExit(f"verification failed: {bad} wrong of {len(got)} rows")
 
 
-def run(url: str, schema: str, options: BackfillOptions, settings: ProviderSettings) -> Any:
+def run(
+    warehouse: Warehouse, schema: str, options: BackfillOptions, settings: ProviderSettings
+) -> Any:
     """One backfill run through the production code path; returns its summary."""
-    db = open_database(url, schema)
+    db = open_database(warehouse, schema)
     fetcher = HttpFetcher(
         Timeouts(connect=5, read=30), RetryPolicy(), max_connections=options.concurrency
     )
@@ -180,7 +190,7 @@ def run(url: str, schema: str, options: BackfillOptions, settings: ProviderSetti
 
 
 def bench_one(
-    url: str,
+    warehouse: Warehouse,
     conn: Any,
     schema: str,
     checkpoint_schema: str,
@@ -200,11 +210,11 @@ def bench_one(
         concurrency=concurrency,
         checkpoint_schema=checkpoint_schema,
     )
-    summary = run(url, schema, options, settings)
+    summary = run(warehouse, schema, options, settings)
     # The same command again finds nothing left to do: its round trips are the fixed
     # set-up and wrap-up (checkpoint DDL, lock, load, the empty page, completion,
     # unlock), which the per-batch figure leaves out.
-    fixed = run(url, schema, options, settings).db_round_trips
+    fixed = run(warehouse, schema, options, settings).db_round_trips
     return {
         "batch_size": batch_size,
         "rows": summary.written,
@@ -223,7 +233,6 @@ def bench_one(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default="postgresql://root@127.0.0.1:5432/test")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workspaces", type=int, default=1_000)
     parser.add_argument("--batch-sizes", default="500,2000")
@@ -233,50 +242,48 @@ def main() -> int:
     args = parser.parse_args()
     batch_sizes = [int(size) for size in args.batch_sizes.split(",")]
 
-    import psycopg
-
+    warehouse = warehouse_for("postgres")  # CAPACITY_PG_* (capacity.settings)
     suffix = uuid.uuid4().hex[:8]
     schema, checkpoint_schema = f"bench_app_{suffix}", f"bench_cp_{suffix}"
-    conn = psycopg.connect(args.database_url, autocommit=True)
     results = []
-    try:
-        create_app_tables(conn, schema)
-        with fake_provider_process() as urls:
-            started = time.monotonic()
-            seed(conn, schema, args.rows, args.workspaces, urls["calendly_base_url"])
-            print(
-                f"seeded {args.rows:,} appointments in {time.monotonic() - started:.1f}s",
-                file=sys.stderr,
-            )
-            lifted = RateLimit(10**9, 1.0)  # the limits lifted: the backfill's own cost
-            settings = ProviderSettings(
-                ghl_base_url=urls["ghl_base_url"],
-                calendly_base_url=urls["calendly_base_url"],
-                ghl_rate_limit=lifted,
-                calendly_rate_limit=lifted,
-            )
-            for batch_size in batch_sizes:
-                # Measured right before each run: on a shared machine the load moves.
-                ceiling = measure_ceiling(request_urls(args.rows, urls), args.concurrency)
-                print(f"fake ceiling: {ceiling:,.0f} requests/s", file=sys.stderr)
-                result = bench_one(
-                    args.database_url,
-                    conn,
-                    schema,
-                    checkpoint_schema,
-                    settings,
-                    batch_size,
-                    args.concurrency,
+    with connect(warehouse, autocommit=True) as conn:
+        try:
+            create_app_tables(conn, schema)
+            with fake_provider_process() as urls:
+                started = time.monotonic()
+                seed(conn, schema, args.rows, args.workspaces, urls["calendly_base_url"])
+                print(
+                    f"seeded {args.rows:,} appointments in {time.monotonic() - started:.1f}s",
+                    file=sys.stderr,
                 )
-                verify(conn, schema, args.rows, urls["calendly_base_url"])
-                result["fake_ceiling"] = round(ceiling)
-                result["load_average"] = round(os.getloadavg()[0], 1)
-                results.append(result)
-                print(json.dumps(result), file=sys.stderr)
-    finally:
-        for name in (schema, checkpoint_schema):
-            conn.execute(f"drop schema if exists {quote_ident(name)} cascade")
-        conn.close()
+                lifted = RateLimit(10**9, 1.0)  # the limits lifted: the backfill's own cost
+                settings = ProviderSettings(
+                    ghl_base_url=urls["ghl_base_url"],
+                    calendly_base_url=urls["calendly_base_url"],
+                    ghl_rate_limit=lifted,
+                    calendly_rate_limit=lifted,
+                )
+                for batch_size in batch_sizes:
+                    # Measured right before each run: on a shared machine the load moves.
+                    ceiling = measure_ceiling(request_urls(args.rows, urls), args.concurrency)
+                    print(f"fake ceiling: {ceiling:,.0f} requests/s", file=sys.stderr)
+                    result = bench_one(
+                        warehouse,
+                        conn,
+                        schema,
+                        checkpoint_schema,
+                        settings,
+                        batch_size,
+                        args.concurrency,
+                    )
+                    verify(conn, schema, args.rows, urls["calendly_base_url"])
+                    result["fake_ceiling"] = round(ceiling)
+                    result["load_average"] = round(os.getloadavg()[0], 1)
+                    results.append(result)
+                    print(json.dumps(result), file=sys.stderr)
+        finally:
+            for name in (schema, checkpoint_schema):
+                conn.execute(f"drop schema if exists {quote_ident(name)} cascade")
 
     print(
         f"concurrency {args.concurrency}; fake ceiling: a bare aiohttp client making the same "

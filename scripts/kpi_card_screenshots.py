@@ -33,11 +33,12 @@ def build_demo_page(work_dir: Path) -> Path:
     os.environ["CAPACITY_DUCKDB_PATH"] = str(work_dir / "demo.duckdb")
     os.environ["DBT_TARGET_PATH"] = str(work_dir / "target")
     os.environ["DBT_LOG_PATH"] = str(work_dir / "logs")
-    from capacity import commands, kpi_card
-    from capacity.warehouse import Warehouse
+    from capacity.consumers import kpi_card
+    from capacity.demo.cli import build_demo
+    from capacity.warehouse import warehouse_for
 
-    commands.build_demo()
-    warehouse = Warehouse("duckdb", str(work_dir / "demo.duckdb"), "main")
+    build_demo()
+    warehouse = warehouse_for("dev")
     return kpi_card.write_kpi_page(warehouse, work_dir / "kpi_card.html")
 
 

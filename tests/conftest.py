@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from support import isolate_dbt_paths, postgres_scratch_build, skip_or_fail
 
-from capacity import dbt_runner
-from capacity.commands import DEMO_AS_OF
-from capacity.settings import postgres_conninfo
+from capacity.mart import dbt_runner
+from capacity.settings import DEMO_AS_OF, postgres_conninfo
 from capacity.warehouse import Warehouse
 
 PG_CONNINFO = postgres_conninfo()
@@ -61,7 +60,7 @@ def postgres_demo(
     pg_conninfo: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Warehouse]:
     """The demo seeds in real app tables (SPEC DDL) in a scratch schema, built with dbt."""
-    from capacity.demo_data import load_demo_seeds_into_postgres
+    from fakes.demo_seeds import load_demo_seeds_into_postgres
 
     with postgres_scratch_build(
         pg_conninfo,

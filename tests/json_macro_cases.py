@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from capacity import dbt_runner
+from capacity.mart import dbt_runner
 
 JSON_VALUES = {
     1: '[null, 5, {"a": 1}, "garbage", "2026-02-10T15:00:00Z", true, [1], 1.5, ""]',

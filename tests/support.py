@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from capacity import dbt_runner
-from capacity.app_schema import quote_ident
+from capacity.mart import dbt_runner
+from capacity.sql import quote_ident
 from capacity.warehouse import Warehouse, model_schemas
 
 

@@ -15,12 +15,8 @@ recorded and revertible, resumable after a kill. Modules:
 - :mod:`~capacity.backfill.providers`: GoHighLevel and Calendly lookups;
 - :mod:`~capacity.backfill.http`: concurrency, rate limits, retries, timeouts;
 - :mod:`~capacity.backfill.db`: one code path for PostgreSQL and DuckDB;
-- :mod:`~capacity.backfill.summary` and :mod:`~capacity.backfill.progress`: reporting;
+- :mod:`~capacity.backfill.summary` and :mod:`~capacity.backfill.status_line`: reporting;
 - :mod:`~capacity.backfill.secret`: keeps tokens out of everything printable.
 
-The command line is ``capacity backfill`` (:mod:`capacity.backfill_cli`).
+The command line is ``capacity backfill`` (:mod:`capacity.backfill.cli`).
 """
-
-from capacity.backfill.runner import BackfillAborted, BackfillOptions, Filters, run_backfill
-
-__all__ = ["BackfillAborted", "BackfillOptions", "Filters", "run_backfill"]

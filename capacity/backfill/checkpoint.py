@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from capacity.backfill.db import Database, quote_ident
+from capacity.backfill.db import Database
+from capacity.sql import quote_ident
 
 TABLE = "attribution_checkpoint"
 DEFAULT_CHECKPOINT_SCHEMA = "capacity_backfill"

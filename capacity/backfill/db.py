@@ -20,35 +20,24 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from capacity.backfill.validation import WHITESPACE
+from capacity.sql import quote_ident
+from capacity.warehouse import Warehouse, open_connection
 
 Dialect = Literal["postgres", "duckdb"]
 
 
 class DatabaseConfigError(ValueError):
-    """The database URL or schema name cannot be used (a usage error, exit code 2)."""
+    """The database or schema name cannot be used (a usage error, exit code 2)."""
 
 
-def quote_ident(name: str) -> str:
-    """Quote one identifier for PostgreSQL and DuckDB (double quotes, inner quotes doubled)."""
-    if not name or "\x00" in name:
-        raise DatabaseConfigError(f"invalid SQL identifier: {name!r}")
-    return '"' + name.replace('"', '""') + '"'
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced, for messages (a DSN may carry a password)."""
+def check_identifier(name: str) -> str:
+    """The name, quoted; a name no identifier can hold is a configuration error."""
     try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable database URL>"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+        return quote_ident(name)
+    except ValueError as exc:
+        raise DatabaseConfigError(str(exc)) from None
 
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -162,50 +151,30 @@ class Database:
             self.conn.close()
 
 
-def open_database(url: str, app_schema: str = "public") -> Database:
-    """Open ``postgresql://...`` (psycopg 3) or ``duckdb:///path/file.duckdb`` (DuckDB).
+def open_database(warehouse: Warehouse, app_schema: str) -> Database:
+    """Open a dbt target's database for the backfill (psycopg 3 or DuckDB, read-write).
 
     The PostgreSQL connection runs in autocommit mode with explicit transactions for
-    writes. A DuckDB URL is ``duckdb:///absolute/path`` or ``duckdb:relative/path``;
-    the file must exist (the backfill never creates an empty demo database).
+    writes. The DuckDB file must exist (the backfill never creates an empty database).
     """
-    quote_ident(app_schema)  # validates
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme in ("postgresql", "postgres"):
+    check_identifier(app_schema)
+    if warehouse.engine == "postgres":
         import psycopg
 
         try:
-            conn = psycopg.connect(url, autocommit=True)
+            conn = open_connection(warehouse, autocommit=True)
         except psycopg.Error as exc:
-            # psycopg's message names host and port, not the password; the URL is redacted.
+            # psycopg's message names host and port, never the password.
             raise ConnectionError(
-                f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}".strip()
+                f"cannot connect to PostgreSQL at {warehouse.address}: {exc}".strip()
             ) from None
         return Database(conn=conn, dialect="postgres", app_schema=app_schema)
-    if scheme == "duckdb":
-        import duckdb
+    import duckdb
 
-        path = duckdb_path(url)
-        if path != ":memory:" and not os.path.exists(path):
-            raise DatabaseConfigError(f"DuckDB file not found: {path}")
-        try:
-            conn = duckdb.connect(path)
-        except duckdb.Error as exc:
-            raise ConnectionError(f"cannot open DuckDB file {path}: {exc}") from None
-        return Database(conn=conn, dialect="duckdb", app_schema=app_schema)
-    raise DatabaseConfigError(
-        f"database URL must start with postgresql:// or duckdb:/// (got {redact_url(url)!r})"
-    )
-
-
-def duckdb_path(url: str) -> str:
-    """The file path in a ``duckdb:`` URL (``duckdb:///abs/path`` or ``duckdb:rel/path``)."""
-    rest = url.split(":", 1)[1]
-    if rest.startswith("//"):
-        rest = rest[2:]
-        # duckdb:///abs -> "/abs"; duckdb://host/... has no meaning for a file database.
-        if not rest.startswith("/"):
-            raise DatabaseConfigError("a DuckDB URL is duckdb:///absolute/path or duckdb:path")
-    if not rest:
-        raise DatabaseConfigError("the DuckDB URL names no file")
-    return rest
+    if not os.path.exists(warehouse.dsn):
+        raise DatabaseConfigError(f"DuckDB file not found: {warehouse.dsn}")
+    try:
+        conn = open_connection(warehouse, read_only=False)
+    except duckdb.Error as exc:
+        raise ConnectionError(f"cannot open DuckDB file {warehouse.dsn}: {exc}") from None
+    return Database(conn=conn, dialect="duckdb", app_schema=app_schema)

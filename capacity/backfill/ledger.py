@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from capacity.backfill.db import Database, quote_ident
+from capacity.backfill.db import Database
+from capacity.sql import quote_ident
 
 WRITES_TABLE = "attribution_writes"
 QUARANTINE_TABLE = "attribution_quarantine"

@@ -22,6 +22,10 @@ from capacity.backfill.http import HttpFetcher, HttpResult, RateLimit, SlidingWi
 from capacity.backfill.secret import Secret, printable
 from capacity.backfill.validation import (
     ANSWER_ID_MISMATCH,
+    CALENDLY,
+    DEFAULT_CALENDLY_BASE_URL,
+    DEFAULT_GHL_BASE_URL,
+    GHL,
     INVALID_RESPONSE,
     NO_CALENDAR_IN_RESPONSE,
     TOKEN_INVALID,
@@ -37,12 +41,6 @@ from capacity.backfill.validation import (
 
 log = logging.getLogger(__name__)
 
-GHL = "GHL"
-CALENDLY = "CALENDLY"
-PROVIDERS = (GHL, CALENDLY)
-
-DEFAULT_GHL_BASE_URL = "https://services.leadconnectorhq.com"
-DEFAULT_CALENDLY_BASE_URL = "https://api.calendly.com"
 GHL_API_VERSION = "2021-04-15"
 # GoHighLevel documents 100 requests per 10 s per sub-account; Calendly publishes no
 # fixed figure, so the same conservative default applies to it (configurable).

@@ -52,11 +52,16 @@ from capacity.backfill.checkpoint import (
 )
 from capacity.backfill.db import Database
 from capacity.backfill.ledger import Ledger, Quarantined, Write, input_key
-from capacity.backfill.progress import NoProgress, Progress
 from capacity.backfill.providers import CALENDLY, GHL, AuthFailure, Candidate, Outcome
 from capacity.backfill.secret import Secret, fingerprint_of, printable, redact, register
+from capacity.backfill.status_line import NoProgress, Progress
 from capacity.backfill.summary import Summary
-from capacity.backfill.validation import Rejected, checked_token, is_missing
+from capacity.backfill.validation import (
+    MAX_BATCH_SIZE,
+    Rejected,
+    checked_token,
+    is_missing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +70,6 @@ PROVIDER_COLUMNS: dict[str, tuple[str, str, str]] = {
     GHL: ("ghlAppointmentId", "ghlCalendarId", "ghlPrivateIntegrationToken"),
     CALENDLY: ("calendlyScheduledEventUri", "calendlyEventTypeUri", "calendlyAccessToken"),
 }
-# A batch's rows, lookups and answers are held in memory at once: this bounds it.
-MAX_BATCH_SIZE = 5_000
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,14 @@ from urllib.parse import unquote, urlsplit
 
 from capacity.backfill.secret import Secret
 
+GHL = "GHL"
+CALENDLY = "CALENDLY"
+PROVIDERS = (GHL, CALENDLY)
+DEFAULT_GHL_BASE_URL = "https://services.leadconnectorhq.com"
+DEFAULT_CALENDLY_BASE_URL = "https://api.calendly.com"
+# A batch's rows, lookups and answers are held in memory at once: this bounds it.
+MAX_BATCH_SIZE = 5_000
+
 # An id segment: what GoHighLevel ids and Calendly uuids are made of.
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 MAX_URI_LENGTH = 2048

@@ -21,7 +21,7 @@ from typing import Any
 
 from capacity.bench.measure import Measured, run_measured
 from capacity.bench.scenario import AS_OF_ISO, MART, MART_BY_SOURCE, WINDOW_DAYS, BenchSettings
-from capacity.settings import PROJECT_DIR
+from capacity.settings import PROJECT_DIR, profile_env
 
 TARGETS = {"duckdb": "dev", "postgres": "postgres"}
 # The capacity models and everything upstream of them; the demo seeds are not data here.
@@ -73,8 +73,8 @@ class DbtBench:
         self.log_dir = settings.dbt_log_dir(engine)
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.pop("CAPACITY_TARGET", None)
+        # profiles.yml reads the settings' resolved values; the bench's own file and schema.
+        env = {**os.environ, **profile_env()}
         env.update(
             DBT_TARGET_PATH=str(self.target_dir),
             DBT_LOG_PATH=str(self.log_dir),

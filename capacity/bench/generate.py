@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from capacity.bench.generator import TABLE_ORDER, generate_batches
 from capacity.bench.loaders import AppTableWriter, DuckDBWriter, PostgresWriter
-from capacity.bench.progress import Progress, say
+from capacity.bench.log import Progress, say
 from capacity.bench.scenario import BenchSettings
-from capacity.settings import postgres_conninfo
 
 
 @dataclass(frozen=True)
@@ -31,9 +30,9 @@ class GeneratedData:
 def make_writer(engine: str, settings: BenchSettings) -> AppTableWriter:
     if engine == "duckdb":
         remove_duckdb_file(settings)
-        return DuckDBWriter(settings.duckdb_file, settings.app_schema, settings.work_dir)
+        return DuckDBWriter(settings.warehouse(engine), settings.app_schema, settings.work_dir)
     if engine == "postgres":
-        return PostgresWriter(postgres_conninfo(), settings.app_schema)
+        return PostgresWriter(settings.warehouse(engine), settings.app_schema)
     raise ValueError(f"unknown engine {engine!r}")
 
 

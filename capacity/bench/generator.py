@@ -144,7 +144,7 @@ STATUSES: tuple[tuple[str, float], ...] = (
 _STATUS_VALUES = tuple(status for status, _ in STATUSES)
 _STATUS_WEIGHTS = tuple(weight for _, weight in STATUSES)
 
-# Column order of each table, as in capacity.app_schema (COPY names them explicitly).
+# Column order of each table, as in capacity.app_tables (COPY names them explicitly).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "Client": ("id", "name", "createdAt"),
     "WorkspaceSettings": (

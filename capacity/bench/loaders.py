@@ -2,7 +2,7 @@
 
 Both engines get the same rows through the same CSV framing (``\\N`` is NULL), in
 bulk: PostgreSQL through ``COPY ... FROM STDIN`` into the SPEC DDL
-(:func:`capacity.app_schema.create_app_tables`), DuckDB through ``COPY ... FROM``
+(:func:`capacity.app_tables.create_app_tables`), DuckDB through ``COPY ... FROM``
 a per-batch file, since row-by-row inserts would take longer than the benchmark.
 """
 
@@ -14,9 +14,11 @@ import re
 from pathlib import Path
 from typing import Any, Protocol
 
-from capacity.app_schema import APP_TABLES_DDL, create_app_tables, quote_ident
+from capacity.app_tables import APP_TABLES_DDL, create_app_tables
 from capacity.bench.generator import COLUMNS, TABLE_ORDER, Batch, Row
-from capacity.bench.progress import say
+from capacity.bench.log import say
+from capacity.sql import quote_ident
+from capacity.warehouse import Warehouse, open_connection
 
 NULL_MARKER = r"\N"
 
@@ -67,14 +69,12 @@ class DuckDBWriter:
 
     engine = "duckdb"
 
-    def __init__(self, path: Path, schema: str, scratch_dir: Path) -> None:
-        import duckdb
-
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, warehouse: Warehouse, schema: str, scratch_dir: Path) -> None:
+        Path(warehouse.dsn).parent.mkdir(parents=True, exist_ok=True)
         scratch_dir.mkdir(parents=True, exist_ok=True)
         self.schema = schema
         self.scratch = scratch_dir / "batch.csv"
-        self.connection = duckdb.connect(str(path))
+        self.connection = open_connection(warehouse, read_only=False)
 
     def create(self) -> None:
         self.connection.execute(f"drop schema if exists {quote_ident(self.schema)} cascade")
@@ -109,11 +109,9 @@ class PostgresWriter:
 
     engine = "postgres"
 
-    def __init__(self, conninfo: str, schema: str) -> None:
-        import psycopg
-
+    def __init__(self, warehouse: Warehouse, schema: str) -> None:
         self.schema = schema
-        self.connection: Any = psycopg.connect(conninfo)
+        self.connection: Any = open_connection(warehouse)
 
     def create(self) -> None:
         with self.connection.transaction():

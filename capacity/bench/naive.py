@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from capacity.bench.figures import FigureRow, Figures
-from capacity.bench.progress import Progress
+from capacity.bench.log import Progress
 from capacity.bench.scenario import WINDOW_END, WINDOW_START
 
 FETCH_ROWS = 2_000

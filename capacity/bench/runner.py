@@ -16,15 +16,15 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from capacity.app_schema import quote_ident
 from capacity.bench.dbt_bench import DbtBench, DbtTiming
 from capacity.bench.figures import check_agree, read_figures
 from capacity.bench.generate import GeneratedData, generate, remove_duckdb_file
+from capacity.bench.log import say
 from capacity.bench.measure import Measured, run_measured
-from capacity.bench.progress import say
 from capacity.bench.scenario import BenchSettings
-from capacity.settings import PROJECT_DIR, postgres_conninfo
-from capacity.warehouse import model_schemas
+from capacity.settings import PROJECT_DIR
+from capacity.sql import quote_ident
+from capacity.warehouse import connect, model_schemas, warehouse_for
 
 TARGET_RATIO = {"duckdb": 1.5, "postgres": 2.0}
 
@@ -213,9 +213,7 @@ def drop_generated_data(engines: Sequence[str], settings: BenchSettings) -> None
     if "duckdb" in engines:
         remove_duckdb_file(settings)
     if "postgres" in engines:
-        import psycopg
-
-        with psycopg.connect(postgres_conninfo(), autocommit=True) as connection:
+        with connect(warehouse_for("postgres"), autocommit=True) as connection:
             for schema in (*model_schemas(settings.pg_models_schema), settings.app_schema):
                 connection.execute(f"drop schema if exists {quote_ident(schema)} cascade")
     shutil.rmtree(settings.work_dir, ignore_errors=True)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from capacity.settings import PROJECT_DIR
+from capacity.settings import DEMO_AS_OF, work_dir
+from capacity.warehouse import Warehouse, warehouse_for
 
-# The demo's as_of (capacity.commands.DEMO_AS_OF, not imported: that pulls in dbt, which
-# would add seconds to every measured worker's start-up).
-AS_OF_ISO = "2026-03-02T09:00:00Z"
-AS_OF = datetime(2026, 3, 2, 9, 0)  # naive UTC, like the app's timestamp(3)
+# The demo's as_of.
+AS_OF_ISO = DEMO_AS_OF
+AS_OF = datetime.fromisoformat(DEMO_AS_OF).replace(tzinfo=None)  # naive UTC, like timestamp(3)
 WINDOW_DAYS = 30
 WINDOW_START = AS_OF
 WINDOW_END = AS_OF + timedelta(days=WINDOW_DAYS)
@@ -30,7 +30,7 @@ PG_MODELS_SCHEMA = "bench_models"
 # DuckDB builds the models in the profile's schema.
 DUCKDB_MODELS_SCHEMA = "main"
 
-DEFAULT_DATA_DIR = PROJECT_DIR / "output" / "bench"
+DEFAULT_DATA_DIR = work_dir() / "output" / "bench"
 DEFAULT_SEED = 20260302
 SCALES = (100, 1_000, 10_000)
 ENGINES = ("duckdb", "postgres")
@@ -64,6 +64,13 @@ class BenchSettings:
 
     def dbt_log_dir(self, engine: str) -> Path:
         return self.data_dir / f"dbt-logs-{engine}"
+
+    def warehouse(self, engine: str) -> Warehouse:
+        """Where the bench's data and models are: its DuckDB file, or the postgres target."""
+        if engine == "duckdb":
+            path = str(self.duckdb_file)
+            return Warehouse("duckdb", path, DUCKDB_MODELS_SCHEMA, path)
+        return warehouse_for("postgres")
 
     @property
     def work_dir(self) -> Path:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,31 +18,16 @@ from capacity.bench.figures import Figures, figures_from_rows, write_figures
 from capacity.bench.floor import FIGURE_COLUMNS, floor_sql
 from capacity.bench.naive import naive_figures
 from capacity.bench.scenario import MART, BenchSettings
-from capacity.settings import postgres_conninfo
+from capacity.sql import qualified
+from capacity.warehouse import connect
 
 TASKS = ("floor", "naive", "mart")
-
-
-@contextmanager
-def connect(engine: str, settings: BenchSettings) -> Iterator[Any]:
-    if engine == "duckdb":
-        import duckdb
-
-        connection = duckdb.connect(str(settings.duckdb_file), read_only=True)
-    else:
-        import psycopg
-
-        connection = psycopg.connect(postgres_conninfo())
-    try:
-        yield connection
-    finally:
-        connection.close()
 
 
 def mart_figures(connection: Any, schema: str) -> Figures:
     columns = ", ".join(("workspace_id", *FIGURE_COLUMNS))
     cursor = connection.cursor()
-    cursor.execute(f'select {columns} from "{schema}"."{MART}" order by workspace_id')
+    cursor.execute(f"select {columns} from {qualified(schema, MART)} order by workspace_id")
     return figures_from_rows(cursor.fetchall())
 
 
@@ -52,7 +35,7 @@ def run_task(
     task: str, engine: str, settings: BenchSettings, workspaces: int
 ) -> tuple[Figures, float]:
     """The figures of one approach and the seconds its work took."""
-    with connect(engine, settings) as connection:
+    with connect(settings.warehouse(engine)) as connection:
         started = time.perf_counter()
         if task == "floor":
             cursor = connection.cursor()

@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from fakes.calendar_providers import Behaviour, FakeCalendarProviders
 
-from capacity import backfill_cli
+from capacity.backfill import cli as backfill_cli
 from capacity.backfill.db import Database
-from capacity.fakes.calendar_providers import Behaviour, FakeCalendarProviders
+from capacity.cli import EXIT_TOKEN_FAILED
 
 # Tokens look like secrets on purpose: tests grep every output for them.
 GHL_TOKEN = "pit-ghl-9f3a0c5e-LIVE-SECRET-aaaa"
@@ -275,7 +276,7 @@ def expected_after_apply(
 
 
 def cli_args(
-    database_url: str,
+    target: str,
     app_schema: str,
     checkpoint_schema: str,
     fake: FakeCalendarProviders,
@@ -284,8 +285,8 @@ def cli_args(
     """Flags for a fast test run against the fake (short timeouts and backoffs)."""
     return [
         "backfill",
-        "--database-url",
-        database_url,
+        "--target",
+        target,
         "--app-schema",
         app_schema,
         "--checkpoint-schema",
@@ -313,7 +314,7 @@ def cli_args(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``capacity`` parser with only the backfill registered (as capacity.cli does)."""
+    """The ``capacity`` parser with only the backfill registered (as capacity.main does)."""
     parser = argparse.ArgumentParser(prog="capacity")
     parser.add_argument("-v", "--verbose", action="store_true")
     subparsers = parser.add_subparsers(dest="command", required=True)
@@ -331,7 +332,7 @@ class CliResult:
         """The summary, after checking the exit code: 3 exactly when a token failed."""
         summary = self.summary
         token_problem = summary["auth_failed"] or summary["token_invalid"]
-        expected = backfill_cli.EXIT_TOKEN_FAILED if token_problem else 0
+        expected = EXIT_TOKEN_FAILED if token_problem else 0
         assert self.code == expected, self.stderr
         return summary
 
@@ -352,5 +353,5 @@ def run_cli(argv: Sequence[str], capsys: pytest.CaptureFixture[str]) -> CliResul
 
 def run_checked(scratch: Any, fake: FakeCalendarProviders, capsys: Any, *extra: str) -> dict:
     """Run the backfill on a scratch schema (see conftest) and return its checked summary."""
-    argv = cli_args(scratch.url, scratch.schema, scratch.checkpoint_schema, fake, *extra)
+    argv = cli_args(scratch.target, scratch.schema, scratch.checkpoint_schema, fake, *extra)
     return run_cli(argv, capsys).checked_summary()

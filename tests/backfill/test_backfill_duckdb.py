@@ -24,18 +24,18 @@ from capacity.backfill.db import open_database
 
 
 def test_duckdb_dry_run_then_apply(duck, fake, capsys):
-    db = open_database(duck.url, duck.schema)
+    db = open_database(duck.warehouse, duck.schema)
     try:
         seed_scenario(db, fake.calendly_base_url)
         before = snapshot(db)
     finally:
         db.close()  # DuckDB allows one writer: the CLI opens the file itself
 
-    dry = run_cli(cli_args(duck.url, duck.schema, duck.checkpoint_schema, fake), capsys)
+    dry = run_cli(cli_args(duck.target, duck.schema, duck.checkpoint_schema, fake), capsys)
     assert (dry.checked_summary()["resolved"], dry.summary["written"]) == (len(EXPECTED_WRITES), 0)
 
     result = run_cli(
-        cli_args(duck.url, duck.schema, duck.checkpoint_schema, fake, "--apply"), capsys
+        cli_args(duck.target, duck.schema, duck.checkpoint_schema, fake, "--apply"), capsys
     )
 
     summary = result.checked_summary()
@@ -45,7 +45,7 @@ def test_duckdb_dry_run_then_apply(duck, fake, capsys):
     assert summary["quarantined"] == EXPECTED_QUARANTINED
     assert summary["completed"] is True
 
-    db = open_database(duck.url, duck.schema)
+    db = open_database(duck.warehouse, duck.schema)
     try:
         after = snapshot(db)
     finally:
@@ -62,7 +62,7 @@ def test_duckdb_dry_run_then_apply(duck, fake, capsys):
     # The revert works on DuckDB too: every written value goes back to NULL.
     reverted = run_cli(
         [
-            *cli_args(duck.url, duck.schema, duck.checkpoint_schema, fake),
+            *cli_args(duck.target, duck.schema, duck.checkpoint_schema, fake),
             "--revert",
             summary["run_id"],
         ],
@@ -70,7 +70,7 @@ def test_duckdb_dry_run_then_apply(duck, fake, capsys):
     )
     assert reverted.code == 0, reverted.stderr
     assert json.loads(reverted.stdout)["reverted"] == len(EXPECTED_WRITES)
-    db = open_database(duck.url, duck.schema)
+    db = open_database(duck.warehouse, duck.schema)
     try:
         assert attribution(snapshot(db)) == attribution(before)
     finally:

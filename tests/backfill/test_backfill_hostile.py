@@ -32,9 +32,9 @@ from backfill_support import (
     seed_scenario,
     snapshot,
 )
+from fakes.calendar_providers import token_fingerprint
 
-from capacity import backfill_cli
-from capacity.fakes.calendar_providers import token_fingerprint
+from capacity.cli import EXIT_TOKEN_FAILED, EXIT_USAGE
 
 pytestmark = pytest.mark.postgres
 
@@ -193,7 +193,7 @@ def test_finding_4_tokens_never_reach_any_output_even_verbose(pg, capsys, caplog
         insert_appointments(pg.db, appointments)
         fake.behaviour.script_by_id = {"evt-t1": [500, 429]}  # error paths for the valid one
         result = run_cli(
-            ["-v", *cli_args(pg.url, pg.schema, pg.checkpoint_schema, fake, "--apply")], capsys
+            ["-v", *cli_args(pg.target, pg.schema, pg.checkpoint_schema, fake, "--apply")], capsys
         )
 
     summary = result.checked_summary()
@@ -230,12 +230,12 @@ def test_finding_6_a_rejected_token_stops_its_workspace_after_one_request(pg, ca
         )
         result = run_cli(
             cli_args(
-                pg.url, pg.schema, pg.checkpoint_schema, fake, "--apply", "--batch-size", "50"
+                pg.target, pg.schema, pg.checkpoint_schema, fake, "--apply", "--batch-size", "50"
             ),
             capsys,
         )
 
-    assert result.code == backfill_cli.EXIT_TOKEN_FAILED
+    assert result.code == EXIT_TOKEN_FAILED
     summary = result.summary
     assert fake.requests_per_token()[token_fingerprint(token)] == 1
     assert summary["auth_failed_rows"] == 20 + 1  # and the scenario's revoked row
@@ -307,7 +307,7 @@ def test_finding_8_rate_limit_stays_under_the_providers_sliding_window(pg, capsy
 
 
 def test_finding_8_progress_total_honours_limit_and_json_is_optional(seeded_pg, fake, capsys):
-    args = cli_args(seeded_pg.url, seeded_pg.schema, seeded_pg.checkpoint_schema, fake)
+    args = cli_args(seeded_pg.target, seeded_pg.schema, seeded_pg.checkpoint_schema, fake)
     args.remove("--json")
     args[args.index("--no-progress")] = "--progress"
     result = run_cli([*args, "--limit", "4"], capsys)
@@ -322,7 +322,7 @@ def test_finding_8_progress_total_honours_limit_and_json_is_optional(seeded_pg, 
 def test_finding_8_backfill_help_does_not_import_dbt():
     code = (
         "import sys\n"
-        "from capacity.cli import main\n"
+        "from capacity.main import main\n"
         "try:\n    main(['backfill', '--help'])\nexcept SystemExit:\n    pass\n"
         "assert not [m for m in sys.modules if m == 'dbt' or m.startswith('dbt.')]\n"
     )
@@ -397,7 +397,7 @@ def test_blank_targets_are_filled_and_real_values_never_overwritten(seeded_pg, f
     # The revert puts back exactly what was there, '' and whitespace included.
     reverted = run_cli(
         [
-            *cli_args(seeded_pg.url, seeded_pg.schema, seeded_pg.checkpoint_schema, fake),
+            *cli_args(seeded_pg.target, seeded_pg.schema, seeded_pg.checkpoint_schema, fake),
             "--revert",
             summary["run_id"],
         ],
@@ -418,7 +418,7 @@ def test_revert_puts_back_one_runs_writes_and_leaves_later_edits(seeded_pg, fake
         f'update "{seeded_pg.schema}"."Appointment" set "ghlCalendarId" = %s where "id" = \'a01\'',
         ("cal_set_by_a_person",),
     )
-    args = cli_args(seeded_pg.url, seeded_pg.schema, seeded_pg.checkpoint_schema, fake)
+    args = cli_args(seeded_pg.target, seeded_pg.schema, seeded_pg.checkpoint_schema, fake)
 
     first = run_cli([*args, "--revert", applied["run_id"]], capsys)
     second = run_cli([*args, "--revert", applied["run_id"]], capsys)
@@ -434,7 +434,7 @@ def test_revert_puts_back_one_runs_writes_and_leaves_later_edits(seeded_pg, fake
     }
     assert json.loads(second.stdout)["already_reverted"] == len(EXPECTED_WRITES) - 1
     assert json.loads(second.stdout)["reverted"] == 0
-    assert unknown.code == backfill_cli.EXIT_USAGE and "no-such-run" in unknown.stderr
+    assert unknown.code == EXIT_USAGE and "no-such-run" in unknown.stderr
     expected = attribution(before)
     expected["a01"] = ("cal_set_by_a_person", None)
     assert attribution(snapshot(seeded_pg.db)) == expected

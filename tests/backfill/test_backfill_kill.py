@@ -41,7 +41,8 @@ CALENDLY_TOKEN = "cal-kill-test-SECRET-eeee"
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    paths = [str(ROOT), str(ROOT / "tests"), env.get("PYTHONPATH")]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     return env
 
 
@@ -59,7 +60,7 @@ def fake_process(tmp_path: Path) -> Iterator[dict[str, str]]:
         [
             sys.executable,
             "-m",
-            "capacity.fakes.calendar_providers",
+            "fakes.calendar_providers",
             "--fixtures",
             str(path),
             "--delay",
@@ -159,12 +160,12 @@ def _backfill_command(pg: Any, fake: dict[str, str]) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "capacity.cli",
+        "capacity.main",
         "backfill",
         "--apply",
         "--json",
-        "--database-url",
-        pg.url,
+        "--target",
+        "postgres",
         "--app-schema",
         pg.schema,
         "--checkpoint-schema",

@@ -14,11 +14,12 @@ from typing import Any
 import psycopg
 import pytest
 from backfill_support import cli_args, run_cli
+from fakes.calendar_providers import FakeCalendarProviders
+from fakes.demo_seeds import load_demo_seeds_into_postgres
 
-from capacity import dbt_runner, report
-from capacity.commands import DEMO_AS_OF
-from capacity.demo_data import load_demo_seeds_into_postgres
-from capacity.fakes.calendar_providers import FakeCalendarProviders
+from capacity.mart import dbt_runner
+from capacity.mart import show as report
+from capacity.settings import DEMO_AS_OF
 from capacity.warehouse import Warehouse, connect, model_schemas
 
 pytestmark = pytest.mark.postgres
@@ -58,7 +59,6 @@ def build_mart(
 def test_apply_then_rebuild_moves_unattributed_to_sources(
     demo_app: tuple[str, str, str],
     pg_conninfo: str,
-    pg_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -83,7 +83,9 @@ def test_apply_then_rebuild_moves_unattributed_to_sources(
                     f"regexp_replace(\"{column}\", '^https://api\\.calendly\\.com', %s, 'i')",
                     [fake.calendly_base_url],
                 )
-        result = run_cli(cli_args(pg_url, app_schema, checkpoint_schema, fake, "--apply"), capsys)
+        result = run_cli(
+            cli_args("postgres", app_schema, checkpoint_schema, fake, "--apply"), capsys
+        )
     assert result.checked_summary()["written"] == 3
     capsys.readouterr()
     after = build_mart(monkeypatch, tmp_path, pg_conninfo, app_schema, models_schema)

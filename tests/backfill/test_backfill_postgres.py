@@ -26,9 +26,9 @@ from backfill_support import (
     snapshot,
     without_attribution,
 )
+from fakes.calendar_providers import token_fingerprint
 
 from capacity.backfill.checkpoint import TABLE as CHECKPOINT_TABLE
-from capacity.fakes.calendar_providers import token_fingerprint
 
 pytestmark = pytest.mark.postgres
 
@@ -37,7 +37,7 @@ def test_apply_fills_both_providers_and_records_per_row_outcomes(seeded_pg, fake
     before = snapshot(seeded_pg.db)
 
     result = run_cli(
-        cli_args(seeded_pg.url, seeded_pg.schema, seeded_pg.checkpoint_schema, fake, "--apply"),
+        cli_args(seeded_pg.target, seeded_pg.schema, seeded_pg.checkpoint_schema, fake, "--apply"),
         capsys,
     )
 
@@ -77,7 +77,7 @@ def test_dry_run_writes_nothing(seeded_pg, fake, capsys):
     before = snapshot(seeded_pg.db)
 
     result = run_cli(
-        cli_args(seeded_pg.url, seeded_pg.schema, seeded_pg.checkpoint_schema, fake), capsys
+        cli_args(seeded_pg.target, seeded_pg.schema, seeded_pg.checkpoint_schema, fake), capsys
     )
 
     summary = result.checked_summary()
@@ -109,7 +109,9 @@ def test_concurrent_writer_is_never_overwritten(pg, capsys):
 
     with scenario_fake(on_request=app_writes_meanwhile) as fake:
         seed_scenario(pg.db, fake.calendly_base_url)
-        result = run_cli(cli_args(pg.url, pg.schema, pg.checkpoint_schema, fake, "--apply"), capsys)
+        result = run_cli(
+            cli_args(pg.target, pg.schema, pg.checkpoint_schema, fake, "--apply"), capsys
+        )
 
     assert written_by_app.is_set()
     summary = result.checked_summary()

@@ -14,8 +14,7 @@ from backfill_support import (
     run_checked,
     snapshot,
 )
-
-from capacity.fakes.calendar_providers import FakeCalendarProviders
+from fakes.calendar_providers import FakeCalendarProviders
 
 pytestmark = pytest.mark.postgres
 

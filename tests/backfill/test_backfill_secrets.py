@@ -34,7 +34,7 @@ def test_tokens_never_appear_in_any_output(seeded_pg, fake, capsys, caplog):
             [
                 "-v",
                 *cli_args(
-                    seeded_pg.url,
+                    seeded_pg.target,
                     seeded_pg.schema,
                     seeded_pg.checkpoint_schema,
                     fake,

@@ -12,7 +12,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict
 
-from capacity.backfill.db import DatabaseConfigError, duckdb_path, quote_ident, redact_url
+from capacity.backfill.cli import parse_since
+from capacity.backfill.db import DatabaseConfigError, check_identifier
 from capacity.backfill.http import (
     MAX_BODY_BYTES,
     HttpFetcher,
@@ -41,7 +42,6 @@ from capacity.backfill.validation import (
     is_missing,
     parse_origin,
 )
-from capacity.backfill_cli import parse_since, split_prisma_schema
 
 
 class FakeClock:
@@ -227,14 +227,10 @@ def test_cli_value_parsing():
     assert parse_since("2026-03-01") == datetime(2026, 3, 1)
     assert parse_since("2026-03-01T10:00:00Z") == datetime(2026, 3, 1, 10)
     assert parse_since("2026-03-01T10:00:00+02:00") == datetime(2026, 3, 1, 8)
-    url, schema = split_prisma_schema("postgresql://u:pw@h:5432/db?schema=app&sslmode=disable")
-    assert (url, schema) == ("postgresql://u:pw@h:5432/db?sslmode=disable", "app")
-    assert redact_url("postgresql://u:pw@h:5432/db") == "postgresql://u:***@h:5432/db"
-    assert duckdb_path("duckdb:///tmp/x.duckdb") == "/tmp/x.duckdb"
-    assert duckdb_path("duckdb:demo.duckdb") == "demo.duckdb"
-    assert quote_ident('we"ird') == '"we""ird"'
-    with pytest.raises(DatabaseConfigError):
-        quote_ident("")
+    assert check_identifier('we"ird') == '"we""ird"'
+    for unusable in ("", "a\x00b"):
+        with pytest.raises(DatabaseConfigError):
+            check_identifier(unusable)
 
 
 BASE = parse_origin("https://api.calendly.com")

@@ -34,7 +34,7 @@ from capacity.bench.naive import (
 )
 from capacity.bench.runner import BenchResult, run_bench
 from capacity.bench.scenario import AS_OF_ISO, DEFAULT_SEED, BenchSettings
-from capacity.commands import DEMO_AS_OF
+from capacity.settings import DEMO_AS_OF
 
 WORKSPACES = 100
 

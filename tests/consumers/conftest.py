@@ -16,7 +16,7 @@ import pytest
 from expected_demo_mart import EXPECTED_MART
 from support import isolate_dbt_paths, skip_or_fail
 
-from capacity import commands
+from capacity.demo.cli import build_demo
 from capacity.warehouse import Warehouse
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -40,7 +40,7 @@ def demo_with_history(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     with pytest.MonkeyPatch.context() as monkeypatch:
         isolate_dbt_paths(monkeypatch, tmp)
         monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
-        commands.build_demo()
+        build_demo()
     return Warehouse("duckdb", str(database), "main")
 
 

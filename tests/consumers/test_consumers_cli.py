@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from capacity import consumers_cli
-from capacity.consumers_cli import snapshot_file_stem, write_demo_outputs
-from capacity.snapshot import validate_snapshot
+from capacity.consumers import cli as consumers_cli
+from capacity.consumers.outputs import snapshot_file_stem, write_outputs
+from capacity.consumers.snapshot import validate_snapshot
 from capacity.warehouse import Warehouse
 
 
@@ -120,9 +120,9 @@ def test_kpi_card_of_unknown_workspace_fails(
     assert not output.exists()
 
 
-def test_write_demo_outputs(duckdb_demo: Warehouse, tmp_path: Path) -> None:
-    paths = write_demo_outputs(duckdb_demo, tmp_path / "out")
-    snapshots, page = paths[:-1], paths[-1]
+def test_write_outputs(duckdb_demo: Warehouse, tmp_path: Path) -> None:
+    outputs = write_outputs(duckdb_demo, tmp_path / "out")
+    snapshots, page = outputs.snapshots, outputs.kpi_card
     assert [path.name for path in snapshots] == [
         f"{workspace}.json"
         for workspace in (

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from expected_demo_consumers import DEMO_CONSTRAINTS, DEMO_DATA_QUALITY, DEMO_TRENDS
 
-from capacity import kpi_card
+from capacity.consumers import kpi_card
+from capacity.consumers.snapshot import read_all_snapshots, read_snapshot
 from capacity.settings import PROJECT_DIR
-from capacity.snapshot import read_all_snapshots, read_snapshot
 from capacity.warehouse import Warehouse
 
 HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>&amp;'

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 from expected_demo_consumers import DEMO_CONSTRAINTS, DEMO_DATA_QUALITY
 
-from capacity import snapshot as snapshot_module
-from capacity.snapshot import (
+from capacity.consumers import snapshot as snapshot_module
+from capacity.consumers.snapshot import (
     MartNotBuiltError,
     SnapshotContext,
     WorkspaceNotFoundError,

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from capacity import dbt_runner, report
+from capacity.consumers.snapshot import build_snapshot, read_snapshot, window_days
+from capacity.mart import dbt_runner
+from capacity.mart import show as report
 from capacity.settings import PROJECT_DIR
-from capacity.snapshot import build_snapshot, read_snapshot, window_days
 from capacity.warehouse import Warehouse, connect, fetch_dicts, model_schema, model_schemas
 
 NEW_YORK = "America/New_York"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from expected_demo_mart import EXPECTED_MART
 
-from capacity import report
+from capacity.mart import show as report
 from capacity.warehouse import Warehouse, connect, fetch_dicts
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from capacity import dbt_runner
+from capacity.mart import dbt_runner
 from capacity.warehouse import Warehouse
 
 WINDOW_SQL = "select {{ capacity_window_start() }} as s, {{ capacity_window_end() }} as e"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fakes.demo_seeds import load_demo_seeds_into_postgres
 from support import isolate_dbt_paths
 
-from capacity import dbt_runner
-from capacity.demo_data import load_demo_seeds_into_postgres
+from capacity.mart import dbt_runner
 from capacity.warehouse import model_schemas
 
 pytestmark = pytest.mark.postgres

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 from support import isolate_dbt_paths
 
-from capacity import dbt_runner
-from capacity.app_schema import create_app_tables_duckdb
+from capacity.app_tables import create_app_tables_duckdb
+from capacity.mart import dbt_runner
 from capacity.warehouse import Warehouse, connect, fetch_dicts
 
 APP_SCHEMA = "app"

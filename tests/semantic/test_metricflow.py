@@ -39,9 +39,8 @@ from metricflow_semantics.model.dbt_manifest_parser import (
 from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 from support import isolate_dbt_paths
 
-from capacity import dbt_runner
-from capacity.commands import DEMO_AS_OF
-from capacity.settings import PROJECT_DIR
+from capacity.mart import dbt_runner
+from capacity.settings import DEMO_AS_OF, PROJECT_DIR
 from capacity.warehouse import Warehouse
 
 MF = Path(sys.executable).with_name("mf")
@@ -558,8 +557,8 @@ def test_snapshot_card_metricflow_and_mart_agree_on_every_workspace(
     give the same combined figure, the same NULL with the same reason, and the same doubt."""
     import re
 
-    from capacity.kpi_card import render_page
-    from capacity.snapshot import read_all_snapshots, round_pct
+    from capacity.consumers.kpi_card import render_page
+    from capacity.consumers.snapshot import read_all_snapshots, round_pct
 
     assert semantic.database is not None
     warehouse = Warehouse("duckdb", str(semantic.database), "main")

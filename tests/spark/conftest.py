@@ -19,8 +19,8 @@ from collections.abc import Iterator
 import pytest
 from spark_support import SPARK_SCHEMA, SparkDemo, spark_dbt_env
 
-from capacity import dbt_runner
-from capacity.commands import DEMO_AS_OF
+from capacity.mart import dbt_runner
+from capacity.settings import DEMO_AS_OF
 
 BUILD_SECONDS: list[float] = []  # for the summary line
 

@@ -10,9 +10,8 @@ from expected_demo_mart import EXPECTED_MART
 from json_macro_cases import JSON_VALUES, check_json_cases, json_cases
 from spark_support import SparkDemo
 
-from capacity import dbt_runner
-from capacity.commands import DEMO_AS_OF
-from capacity.settings import PROJECT_DIR
+from capacity.mart import dbt_runner
+from capacity.settings import DEMO_AS_OF, PROJECT_DIR
 from capacity.warehouse import Warehouse, connect, fetch_dicts
 
 pytestmark = pytest.mark.spark

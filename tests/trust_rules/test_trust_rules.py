@@ -16,8 +16,9 @@ import pytest
 from support import isolate_dbt_paths, postgres_scratch_build
 from trust_rules_data import AS_OF, WORKSPACES, Workspace, app_rows
 
-from capacity import dbt_runner
-from capacity.app_schema import APP_TABLE_NAMES, APP_TABLES_DDL, create_app_tables, quote_ident
+from capacity.app_tables import APP_TABLE_NAMES, APP_TABLES_DDL, create_app_tables
+from capacity.mart import dbt_runner
+from capacity.sql import quote_ident
 from capacity.warehouse import Warehouse, connect, fetch_dicts
 
 APP_SCHEMA = "trust_app"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from capacity.sql import quote_ident
+
 # SPEC §2, verbatim apart from the comments. Statements are created in this order
 # because of the foreign keys.
 APP_TABLES_DDL: tuple[str, ...] = (
@@ -70,11 +72,6 @@ APP_TABLE_NAMES: tuple[str, ...] = (
     "Appointment",
     "WorkspaceAvailabilityCache",
 )
-
-
-def quote_ident(name: str) -> str:
-    """Quote one SQL identifier (PostgreSQL and DuckDB rules: double quotes, doubled)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def create_app_tables(conn: Any, schema: str) -> None:

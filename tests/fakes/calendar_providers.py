@@ -26,12 +26,12 @@ which token" is observable) share one state: fixtures, behaviour and a request l
 
 It is an aiohttp server on its own event loop (in a thread when started in-process):
 several thousand answers per second, so a benchmark measures the backfill, not the
-fake. ``python -m capacity.fakes.calendar_providers --ceiling`` measures what a bare
+fake. ``python tests/fakes/calendar_providers.py --ceiling`` measures what a bare
 client gets from it (see :func:`measure_ceiling`).
 
 In another process (kill test, benchmark)::
 
-    python -m capacity.fakes.calendar_providers --fixtures fixtures.json [--delay 0.05]
+    python tests/fakes/calendar_providers.py --fixtures fixtures.json [--delay 0.05]
 
 prints one JSON line ``{"ghl_base_url": ..., "calendly_base_url": ...}`` on stdout
 when ready and serves until SIGTERM/SIGINT. The request log is then read with

@@ -1,6 +1,6 @@
 """The "Capacity (30d)" KPI card: a static, offline HTML page, one card per workspace.
 
-The card is rendered from the workspace snapshots (:mod:`capacity.snapshot`),
+The card is rendered from the workspace snapshots (:mod:`capacity.consumers.snapshot`),
 not from the mart directly, so the card and the Insights Chat can never show
 different numbers: same rounding, same NULL handling, same freshness flags.
 
@@ -44,7 +44,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from capacity.snapshot import SOURCES, read_all_snapshots, read_snapshot
+from capacity.consumers.snapshot import SOURCES, read_all_snapshots, read_snapshot
 from capacity.warehouse import Warehouse
 
 UNATTRIBUTED_EXPLANATION = (

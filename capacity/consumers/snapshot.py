@@ -45,7 +45,7 @@ campaigns), so a per-campaign figure does not exist; showing the workspace's
 figure under a campaign would pass it off as the campaign's. The campaign id
 is echoed, not checked (analytics has no campaign table); the workspace id is.
 
-The JSON Schema (``capacity/schemas/insights_snapshot.schema.json``, Draft
+The JSON Schema (``capacity/consumers/schemas/insights_snapshot.schema.json``, Draft
 2020-12) is the contract; :func:`read_snapshot` validates every snapshot
 against it before returning it.
 
@@ -511,7 +511,8 @@ def build_snapshot(
 @cache
 def load_schema() -> JsonObject:
     """The snapshot's JSON Schema, from the installed package's data."""
-    text = resources.files("capacity.schemas").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    schemas = resources.files("capacity.consumers.schemas")
+    text = schemas.joinpath(SCHEMA_RESOURCE).read_text("utf-8")
     schema: JsonObject = json.loads(text)
     Draft202012Validator.check_schema(schema)
     return schema

@@ -1,17 +1,22 @@
-"""Run dbt in-process on this project, failing loudly when dbt does."""
+"""Run dbt in-process on this project, failing loudly when dbt does.
+
+The only module that imports dbt, which is slow to import: commands load it when they run it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from capacity.settings import PROJECT_DIR, duckdb_path
+from capacity import settings
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +32,23 @@ def run_dbt(
     dbt_vars: Mapping[str, Any] | None = None,
 ) -> dbtRunnerResult:
     """Invoke `dbt <command>` on this project and return the result; raise when it fails."""
-    args = [*command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    project = str(settings.PROJECT_DIR)
+    args = [*command, "--project-dir", project, "--profiles-dir", project]
+    # Never inside the project: an installed package's copy of it is read-only.
+    args += ["--target-path", str(settings.dbt_target_path())]
+    args += ["--log-path", str(settings.dbt_log_path())]
     if target:
         args += ["--target", target]
     if dbt_vars:
         args += ["--vars", json.dumps(dict(dbt_vars))]
-    # profiles.yml would resolve a relative DuckDB path against the cwd: pin it.
-    os.environ["CAPACITY_DUCKDB_PATH"] = str(duckdb_path())
+    # profiles.yml reads these; resolved by settings, so dbt opens what Python opens.
+    os.environ.update(settings.profile_env())
     log.info("dbt %s", " ".join(args))
     try:
-        result = dbtRunner().invoke(args)
+        # dbt logs to stdout; stdout is for results (a table, --json), so its log goes
+        # to stderr, where a terminal shows it all the same.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = dbtRunner().invoke(args)
     finally:
         _release_duckdb()
     if not result.success:

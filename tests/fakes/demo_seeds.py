@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from capacity.app_schema import APP_TABLE_NAMES, create_app_tables, quote_ident
+from capacity.app_tables import APP_TABLE_NAMES, create_app_tables
 from capacity.settings import PROJECT_DIR
+from capacity.sql import quote_ident
 
 DEMO_SEEDS_DIR = PROJECT_DIR / "seeds" / "app"
 

@@ -25,20 +25,14 @@ from capacity.bench.scenario import (
     SCALES,
     BenchSettings,
 )
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-
-def _positive_ints(text: str) -> list[int]:
-    try:
-        values = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
-    if not values or any(value < 1 for value in values):
-        raise argparse.ArgumentTypeError("give one or more positive numbers, comma-separated")
-    return values
+from capacity.cli import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_json_option,
+    bounded_int,
+    positive_int_list,
+    print_json,
+)
 
 
 def _engines(text: str) -> list[str]:
@@ -94,7 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Generate SPEC §2 app tables (streamed, one batch of workspaces at a "
         "time) into a DuckDB file and/or a PostgreSQL schema (SPEC DDL, COPY).",
     )
-    gen.add_argument("--workspaces", type=int, required=True, help="how many workspaces")
+    gen.add_argument("--workspaces", type=bounded_int(1), required=True, help="how many workspaces")
     _add_common(gen)
     gen.set_defaults(handler=handle_generate)
 
@@ -107,7 +101,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bench.add_argument(
         "--scales",
-        type=_positive_ints,
+        type=positive_int_list,
         default=list(SCALES),
         help="comma-separated workspace counts (default: 100,1000,10000)",
     )
@@ -121,7 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--no-build", action="store_true", help="skip dbt build (models with tests)")
     bench.add_argument(
         "--repeat",
-        type=int,
+        type=bounded_int(1),
         default=1,
         metavar="N",
         help="run dbt run and the hand-written query N times each, keep the best "
@@ -130,15 +124,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument(
         "--keep-data", action="store_true", help="keep the last scale's generated data"
     )
+    add_json_option(bench, "the results (instead of the tables)")
     bench.set_defaults(handler=handle_bench)
 
 
 def handle_generate(args: argparse.Namespace) -> int:
     from capacity.bench.generate import generate
 
-    if args.workspaces < 1:
-        print("capacity generate: --workspaces must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
     data = generate(args.workspaces, args.engines, _settings(args))
     summary = {
         "workspaces": data.workspaces,
@@ -148,7 +140,7 @@ def handle_generate(args: argparse.Namespace) -> int:
         "engines": args.engines,
         "app_schema": args.app_schema,
     }
-    print(json.dumps(summary))
+    sys.stdout.write(json.dumps(summary) + "\n")
     return EXIT_OK
 
 
@@ -171,13 +163,10 @@ def _command_line(args: argparse.Namespace) -> str:
 
 
 def handle_bench(args: argparse.Namespace) -> int:
-    from capacity.bench.report import ratios_table, startup_table, steps_table
-    from capacity.bench.report import write_markdown as write_report
+    from capacity.bench.markdown import ratios_table, startup_table, steps_table
+    from capacity.bench.markdown import write_markdown as write_report
     from capacity.bench.runner import run_bench
 
-    if args.repeat < 1:
-        print("capacity bench: --repeat must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
     settings = _settings(args)
     try:
         result = run_bench(
@@ -190,16 +179,19 @@ def handle_bench(args: argparse.Namespace) -> int:
             repeat=args.repeat,
         )
     except FiguresDiffer as exc:
-        print(f"capacity bench: the approaches disagree, no time reported:\n{exc}", file=sys.stderr)
+        sys.stderr.write(f"capacity bench: the approaches disagree, no time reported:\n{exc}\n")
         return EXIT_FAILED
     except CommandFailed as exc:
-        print(f"capacity bench: a measured step failed:\n{exc}", file=sys.stderr)
+        sys.stderr.write(f"capacity bench: a measured step failed:\n{exc}\n")
         return EXIT_FAILED
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "results.json").write_text(json.dumps(result.as_dict(), indent=2))
-    tables = [*steps_table(result.results), "", *ratios_table(result.results), ""]
-    print("\n".join([*tables, *startup_table(result)]))
+    if args.json:
+        print_json(result.as_dict())
+    else:
+        tables = [*steps_table(result.results), "", *ratios_table(result.results), ""]
+        sys.stdout.write("\n".join([*tables, *startup_table(result)]) + "\n")
     if args.write_markdown:
         write_report(args.write_markdown, result)
-        print(f"wrote {args.write_markdown}", file=sys.stderr)
+        sys.stderr.write(f"wrote {args.write_markdown}\n")
     return EXIT_OK

@@ -1,0 +1,1 @@
+"""The demo: everything built on the embedded DuckDB from the demo seeds (`make run`)."""

@@ -1,1 +1,0 @@
-"""Fakes of external services for tests, demos and benchmarks (loopback only)."""
