@@ -33,8 +33,7 @@ from capacity.bench.naive import (
     sources_of,
 )
 from capacity.bench.runner import BenchResult, run_bench
-from capacity.bench.scenario import AS_OF_ISO, DEFAULT_SEED, BenchSettings
-from capacity.settings import DEMO_AS_OF
+from capacity.bench.scenario import DEFAULT_SEED, BenchSettings
 
 WORKSPACES = 100
 
@@ -264,10 +263,6 @@ def test_the_generator_meets_every_trust_state_at_the_smallest_scale() -> None:
         "shared, DEFAULT usable: True",
         "shared, DEFAULT usable: False",
     } <= states
-
-
-def test_the_benchmark_window_is_the_demo_one() -> None:
-    assert AS_OF_ISO == DEMO_AS_OF
 
 
 class _NoCheckpointConnection:
