@@ -72,8 +72,9 @@
 
 {#-
     DuckDB: from the first character that is not JSON whitespace, which decides
-    a JSON value's type. json_type() parses the whole value: 1.5 s for 10,000
-    workspaces' caches, where this reads one character of each.
+    a JSON value's type. json_type() parses the whole value, where this reads
+    one character of each (see docs/decisions.md, 'A JSON value's type from
+    its first character on DuckDB').
 -#}
 {% macro duckdb__json_value_type(json_expr) -%}
     case
@@ -136,8 +137,8 @@
 
     No element type: reading it costs a second pass over every array on
     DuckDB (a list of types beside the list of texts, or each element written
-    back as JSON text to read its first character: 0.6 s of 4 for 10,000
-    workspaces' capacity counts, BENCHMARKS.md), and only a string can be a
+    back as JSON text to read its first character: see docs/decisions.md,
+    'Each element's text, not its JSON type'), and only a string can be a
     timestamp. A caller that reports other elements looks their type up with
     json_element_type_at, for those elements only.
 
@@ -164,7 +165,8 @@
 
 {#-
     PostgreSQL: the elements as text (jsonb_array_elements_text makes no jsonb
-    value per element: 0.2 µs an element instead of 0.7).
+    value per element; see docs/decisions.md, 'PostgreSQL: elements as text,
+    entries not materialised').
 -#}
 {% macro postgres__json_array_element_rows(relation, json_column, carried_columns) -%}
     select
@@ -186,10 +188,11 @@
     positions. The source rows are materialised first: a scan of the table
     runs in parallel by row group (a few, for thousands of large arrays), a
     scan of the materialised rows by chunk, so the costly list extraction uses
-    every core (10,000 workspaces: 4 s instead of 5 for the capacity counts on
-    2 cores). Not a lateral join: DuckDB decorrelates a lateral subquery that
-    reads FROM a relation (json_each) into a join on the whole JSON value
-    (100 s per 2 million elements, measured on DuckDB 2.0).
+    every core (see docs/decisions.md, 'A select-list UNNEST over
+    materialised rows on DuckDB'). Not a lateral join: DuckDB decorrelates a
+    lateral subquery that reads FROM a relation (json_each) into a join on the
+    whole JSON value (see docs/decisions.md, 'No lateral subquery over a
+    relation on DuckDB').
 -#}
 {% macro duckdb__json_array_element_rows(relation, json_column, carried_columns) -%}
     with element_source as materialized (

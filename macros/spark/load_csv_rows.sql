@@ -10,7 +10,7 @@
     Spark's executors must be able to read this checkout's files: true of the
     local session (local[*]) and of a Thrift server on this machine. The demo
     seeds are not meant for a cluster, where var app_schema names the app's
-    own tables (README "Scaling out").
+    own tables (docs/scaling-out.md).
 -#}
 {% macro spark__load_csv_rows(model, agate_table) %}
     {%- set column_override = model['config'].get('column_types', {}) -%}

@@ -8,14 +8,15 @@
     the marts.
 
     No JSON type here: only a string can be a timestamp, and typing every
-    element costs a second pass over every array on DuckDB (0.6 s of the 4 s
-    the per-cache counts take at 10,000 workspaces). The quarantine looks the
-    type up for its few entries.
+    element costs a second pass over every array on DuckDB (see
+    docs/decisions.md, 'Each element's text, not its JSON type'). The
+    quarantine looks the type up for its few entries.
 
     Each distinct element text is parsed once, then joined back: slot strings
     repeat across caches (the same quarter hours in a handful of spellings),
-    so 10,000 workspaces' 19 million entries are some 13,000 distinct values,
-    and the parse (a regular expression and a dozen casts) is what costs.
+    so the distinct values are a tiny share of the entries, and the parse (a
+    regular expression and a dozen casts) is what costs (see
+    docs/decisions.md, 'Parse each distinct slot string once').
 -#}
 with
 
