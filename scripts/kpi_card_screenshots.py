@@ -1,4 +1,4 @@
-"""Screenshots of the demo's "Capacity (30d)" KPI card page, for the README (docs/).
+"""Screenshots of the demo's "Capacity (30d)" KPI card page, for docs/consumers.md.
 
     .venv/bin/python scripts/kpi_card_screenshots.py [--page PAGE.html] [--out docs]
 

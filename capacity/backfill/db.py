@@ -64,7 +64,8 @@ class Database:
 
         ``(select unnest(?::text[]) as "a", unnest(?::text[]) as "b")``: a batch goes to
         the server as a few arrays, not thousands of parameters (psycopg parses every
-        placeholder of a statement in Python: 40 ms for a 500-row VALUES list).
+        placeholder of a statement in Python: docs/decisions.md, "Arrays, not VALUES
+        lists").
         """
         unnests = ", ".join(f"unnest(?::text[]) as {quote_ident(c)}" for c in columns)
         return f"(select {unnests})"

@@ -4,9 +4,9 @@ Why this shape:
 
 - The backfill makes one GET per appointment, possibly 100,000 of them, against
   providers that throttle per sub-account (GoHighLevel documents 100 requests per
-  10 s). Requests run concurrently on one event loop (aiohttp: about 0.2 ms of CPU
-  per request here, against 1.5 ms for a synchronous httpx client, which capped the
-  backfill near 550 rows/s). A sliding-window limiter per (provider, token) keeps us
+  10 s). Requests run concurrently on one event loop (aiohttp costs a fraction of
+  the CPU per request a synchronous client does: docs/decisions.md, "aiohttp on one
+  event loop, not httpx"). A sliding-window limiter per (provider, token) keeps us
   under the limit, with a margin, instead of provoking 429s; a 429 that happens
   anyway pauses that key for the ``Retry-After`` the server asked for, so sibling
   requests wait too.

@@ -1,6 +1,6 @@
 """The run's counters, printed at the end as text or (``--json``) as one JSON object.
 
-Kept separate from the runner so the summary's shape is in one place (the README
+Kept separate from the runner so the summary's shape is in one place (docs/backfill.md
 documents it field by field) and so nothing secret can reach it: it only ever
 receives counts, reasons, ids and filter values.
 """

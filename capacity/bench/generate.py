@@ -67,8 +67,8 @@ def generate(workspaces: int, engines: Sequence[str], settings: BenchSettings) -
         for writer in writers:
             writer.close()
     # A precaution: gigabytes were just written, and the first timed runs should not
-    # share the disk with their flush (the first of three dbt runs has been up to 45 %
-    # slower than the best; the cause is not established).
+    # share the disk with their flush (docs/decisions.md, "Flush and checkpoint the
+    # generated data before timing").
     say("generate: flushing written data to disk")
     os.sync()
     return GeneratedData(workspaces, slot_entries, rows, time.perf_counter() - started)

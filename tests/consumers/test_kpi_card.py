@@ -396,7 +396,9 @@ def test_screenshots_for_the_readme(browser: Any, kpi_page_path: Path, tmp_path:
     assert [path.name for path in paths] == [script.FULL_PAGE, script.WITH_TOOLTIP]
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
-        assert (PROJECT_DIR / "docs" / path.name).exists(), "commit the pictures the README shows"
+        assert (PROJECT_DIR / "docs" / path.name).exists(), (
+            "commit the pictures docs/consumers.md shows"
+        )
 
 
 def test_single_workspace_page(browser: Any, duckdb_demo: Warehouse, tmp_path: Path) -> None:

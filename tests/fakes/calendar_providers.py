@@ -24,10 +24,9 @@ which token" is observable) share one state: fixtures, behaviour and a request l
   e.g. to let a test write to the database "while the backfill is running".
 - ``max_in_flight``: the most requests it was answering at once (shows concurrency).
 
-It is an aiohttp server on its own event loop (in a thread when started in-process):
-several thousand answers per second, so a benchmark measures the backfill, not the
-fake. ``python tests/fakes/calendar_providers.py --ceiling`` measures what a bare
-client gets from it (see :func:`measure_ceiling`).
+It is an aiohttp server on its own event loop (in a thread when started in-process),
+fast enough that a benchmark measures the backfill, not the fake
+(scripts/bench_backfill.py measures the fake's ceiling before each run).
 
 In another process (kill test, benchmark)::
 

@@ -6,7 +6,7 @@ runs in this process through its Python API (one engine, no CLI start-up per
 query) on a DB-API connection of the test's own; the same connection runs
 the SQL over the marts the answers are compared with. Every metric by every
 grouping is compared on the PostgreSQL demo too. One test goes through the
-`mf` CLI, as the README shows it."""
+`mf` CLI, as docs/consumers.md shows it."""
 
 from __future__ import annotations
 
@@ -508,7 +508,7 @@ def compare(
     return len(want) * len(metrics)
 
 
-# ---- the mf CLI, as the README shows it ----------------------------------------------------
+# ---- the mf CLI, as docs/consumers.md shows it -------------------------------------------
 
 
 def test_mf_cli_draws_the_trend(semantic: SemanticLayer, tmp_path: Path) -> None:
