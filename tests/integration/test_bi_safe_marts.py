@@ -195,6 +195,7 @@ PRIMARY_KEYS = {
     "fct_booked_appointments": ["appointment_id"],
     "workspace_capacity_daily": ["workspace_source_date_id"],
     "capacity_constrained_workspaces": ["workspace_id"],
+    "workspace_capacity_history": ["workspace_id", "as_of_date"],
 }
 # never NULL (SPEC §4, §5): a sample of the not_null constraints the contracts declare
 NOT_NULL = {
@@ -228,6 +229,13 @@ NOT_NULL = {
         "max_unattributed_share",
         "has_many_unattributed_bookings",
         "trend_run_count",
+    ],
+    "workspace_capacity_history": [
+        "workspace_id",
+        "as_of_date",
+        "as_of_at",
+        "recorded_at",
+        "workspace_as_of_date_id",
     ],
 }
 

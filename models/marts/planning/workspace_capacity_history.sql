@@ -12,7 +12,6 @@
         incremental_strategy='delete+insert',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['workspace_id', 'as_of_date'], 'unique': True}],
     )
 }}
 
