@@ -195,6 +195,8 @@ PRIMARY_KEYS = {
     "workspace_capacity_30d_by_source": ["workspace_id", "availability_source"],
     "fct_booked_appointments": ["appointment_id"],
     "workspace_capacity_daily": ["workspace_source_date_id"],
+    "capacity_constrained_workspaces": ["workspace_id"],
+    "workspace_capacity_history": ["workspace_id", "as_of_date"],
 }
 # never NULL (SPEC §4, §5): a sample of the not_null constraints the contracts declare
 NOT_NULL = {
@@ -222,6 +224,20 @@ NOT_NULL = {
     ],
     "fct_booked_appointments": ["appointment_id", "workspace_id", "start_at"],
     "workspace_capacity_daily": ["workspace_source_date_id", "calendar_date", "booked_slots"],
+    "capacity_constrained_workspaces": [
+        "workspace_id",
+        "constraint_status",
+        "max_unattributed_share",
+        "has_many_unattributed_bookings",
+        "trend_run_count",
+    ],
+    "workspace_capacity_history": [
+        "workspace_id",
+        "as_of_date",
+        "as_of_at",
+        "recorded_at",
+        "workspace_as_of_date_id",
+    ],
 }
 
 

@@ -140,16 +140,17 @@ final as (
         workspace_name,
         as_of_at,
         constraint_status,
+        -- bigint on every engine (Spark's row_number is an int): the contract's type
         case
             when constraint_status = 'constrained'
-                then row_number() over (
+                then cast(row_number() over (
                     partition by constraint_status
                     order by
                         booked_pct desc,
                         coalesce(projected_days_until_fully_booked, {{ capacity_window_days() + 1 }}),
                         coalesce(booked_pct_change, 0) desc,
                         workspace_id
-                )
+                ) as {{ dbt.type_bigint() }})
         end as constrained_rank,
         exclusion_reason,
         is_at_or_above_threshold,

@@ -12,9 +12,11 @@
         incremental_strategy='delete+insert',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['workspace_id', 'as_of_date'], 'unique': True}],
     )
 }}
+{#- as_of_at's UTC day, for as_of_date and the key's text alike (a plain cast of
+    the aware as_of_at would give the day in the session's time zone) -#}
+{%- set as_of_utc_date = 'cast(' ~ timestamp_tz_to_utc('as_of_at') ~ ' as date)' %}
 
 with
 
@@ -28,7 +30,7 @@ final as (
 
     select
         workspace_id,
-        cast({{ timestamp_tz_to_utc('as_of_at') }} as date) as as_of_date,
+        {{ as_of_utc_date }} as as_of_date,
         as_of_at,
         window_start_at,
         window_end_at,
@@ -52,7 +54,7 @@ final as (
         invalid_slot_entries,
         -- the key, last: a history recorded before it existed gets it appended
         -- (on_schema_change) rather than its columns shifted
-        {{ surrogate_key(['workspace_id', 'cast(as_of_at as date)']) }} as workspace_as_of_date_id
+        {{ surrogate_key(['workspace_id', as_of_utc_date]) }} as workspace_as_of_date_id
 
     from capacity
 
