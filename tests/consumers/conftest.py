@@ -36,7 +36,9 @@ def demo_with_history(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     four runs to compare instead of one.
     """
     tmp = tmp_path_factory.mktemp("demo_with_history")
-    database = tmp / "demo.duckdb"
+    # A hyphen on purpose: dbt-duckdb names the database after the file, and the
+    # sources must quote it (an unquoted `my-demo` broke every source query).
+    database = tmp / "capacity-demo.duckdb"
     with pytest.MonkeyPatch.context() as monkeypatch:
         isolate_dbt_paths(monkeypatch, tmp)
         monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
