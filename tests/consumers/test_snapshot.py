@@ -627,7 +627,9 @@ def test_blocks_can_be_added_without_touching_the_builder(duckdb_demo: Warehouse
 
 
 def test_schema_is_packaged_and_documents_the_campaign_limitation() -> None:
-    packaged = resources.files("capacity.consumers.schemas").joinpath("insights_snapshot.schema.json")
+    packaged = resources.files("capacity.consumers.schemas").joinpath(
+        "insights_snapshot.schema.json"
+    )
     schema = json.loads(packaged.read_text("utf-8"))
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(schema)
