@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,orchestration]'
 	touch $(INSTALLED)
 
 # The KPI card's browser tests drive Debian's chromium (never a downloaded browser).
@@ -45,7 +45,7 @@ SPARK_INSTALLED := $(VENV)/.installed-spark
 .PHONY: test-spark
 
 $(SPARK_INSTALLED): pyproject.toml | $(INSTALLED)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,orchestration,spark]'
 	touch $(SPARK_INSTALLED)
 
 test-spark: $(SPARK_INSTALLED)
