@@ -6,11 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint docs clean
+.PHONY: run test lint docs clean dagster
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,orchestration]'
 	touch $(INSTALLED)
 
 # The KPI card's browser tests drive Debian's chromium (never a downloaded browser).
@@ -21,6 +21,10 @@ $(VENV)/.chromium: scripts/ensure_chromium.sh | $(INSTALLED)
 ## Build everything on the embedded DuckDB from the demo seeds and show the mart.
 run: $(INSTALLED)
 	$(BIN)/capacity demo
+
+## The Dagster UI on http://127.0.0.1:3000 on the demo, materialised through Dagster first.
+dagster: $(INSTALLED)
+	$(BIN)/capacity orchestrate --demo
 
 ## Every check: Python lint, SQL lint, then the test suite (dbt builds on DuckDB and PostgreSQL).
 test: lint $(VENV)/.chromium
@@ -36,7 +40,7 @@ docs: $(INSTALLED)
 	DBT_PROFILES_DIR=. $(BIN)/dbt docs generate
 
 clean:
-	rm -rf target logs capacity_demo.duckdb $(VENV)
+	rm -rf target logs capacity_demo.duckdb .dagster $(VENV)
 
 ## The same demo on Apache Spark (dbt-spark session mode on a local[*] Spark; needs Java 17).
 ## Minutes of JVM and Spark start-up, so a command of its own rather than part of `make test`.
@@ -45,7 +49,7 @@ SPARK_INSTALLED := $(VENV)/.installed-spark
 .PHONY: test-spark
 
 $(SPARK_INSTALLED): pyproject.toml | $(INSTALLED)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,orchestration,spark]'
 	touch $(SPARK_INSTALLED)
 
 test-spark: $(SPARK_INSTALLED)

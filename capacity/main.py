@@ -17,8 +17,9 @@ from capacity.bench import cli as bench_cli
 from capacity.consumers import cli as consumers_cli
 from capacity.demo import cli as demo_cli
 from capacity.mart import cli as mart_cli
+from capacity.orchestration import cli as orchestration_cli
 
-JOB_CLIS = (demo_cli, mart_cli, consumers_cli, backfill_cli, bench_cli)
+JOB_CLIS = (demo_cli, mart_cli, consumers_cli, backfill_cli, bench_cli, orchestration_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

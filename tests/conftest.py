@@ -1,14 +1,19 @@
-"""Shared fixtures: PostgreSQL reachability and dbt builds of the demo on each engine.
+"""Shared fixtures: PostgreSQL reachability, dbt builds of the demo on each engine, and a
+headless Chromium (the KPI card's and the Dagster UI's browser tests).
 
-PostgreSQL tests skip with the reason when no server is reachable, except
-under CI=true, where an unreachable server is a failure: CI must never go
-green by skipping the database tests.
+PostgreSQL tests skip with the reason when no server is reachable, and browser
+tests without Debian's chromium or Playwright, except under CI=true, where
+either is a failure: CI must never go green by skipping them. The browser is
+Debian's chromium (scripts/ensure_chromium.sh installs it) driven by Python
+Playwright, which never downloads a browser here.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import isolate_dbt_paths, postgres_scratch_build, skip_or_fail
@@ -18,6 +23,7 @@ from capacity.settings import DEMO_AS_OF, postgres_conninfo
 from capacity.warehouse import Warehouse
 
 PG_CONNINFO = postgres_conninfo()
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +76,29 @@ def postgres_demo(
         {"capacity_as_of": DEMO_AS_OF},
     ) as warehouse:
         yield warehouse
+
+
+def browser_unavailable(reason: str) -> None:
+    """Skip, or under CI=true fail, because the headless browser cannot run."""
+    skip_or_fail(
+        f"headless Chromium unavailable: {reason}",
+        "run scripts/ensure_chromium.sh; pip install playwright",
+    )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian chromium for the session, driven by Playwright."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        browser_unavailable("no `chromium` on PATH")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_unavailable("the Python package playwright is not installed")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()

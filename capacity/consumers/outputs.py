@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from capacity.consumers import kpi_card, snapshot
 from capacity.warehouse import Warehouse
@@ -41,6 +43,17 @@ def write_outputs(warehouse: Warehouse, out_dir: Path) -> Outputs:
     One read of the mart serves both, so the files agree with each other.
     """
     snapshots = snapshot.read_all_snapshots(warehouse)
+    return Outputs(
+        write_snapshots(snapshots, out_dir), kpi_card.write_page(snapshots, out_dir / KPI_PAGE)
+    )
+
+
+def write_snapshots(snapshots: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Path]:
+    """Write each snapshot to ``out_dir/snapshots/<workspace id>.json``; the paths, in order.
+
+    Apart from :func:`write_outputs` for the Dagster asset that hands the same
+    snapshots on to the KPI card's asset.
+    """
     snapshot_dir = out_dir / SNAPSHOTS_DIR
     snapshot_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -48,4 +61,4 @@ def write_outputs(warehouse: Warehouse, out_dir: Path) -> Outputs:
         path = snapshot_dir / f"{snapshot_file_stem(item['workspaceId'])}.json"
         path.write_text(snapshot.to_json(item), encoding="utf-8")
         paths.append(path)
-    return Outputs(paths, kpi_card.write_page(snapshots, out_dir / KPI_PAGE))
+    return paths

@@ -3,6 +3,10 @@
     source the figures of workspace_capacity_30d_by_source. Returns the rows
     that disagree.
 -#}
+{#- Dagster shows this test as an asset check of workspace_capacity_daily: a test that reads
+    two models must say which one it checks (dagster-dbt's meta.dagster.ref). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'workspace_capacity_daily'}}}) }}
+
 with
 
 daily as (

@@ -5,6 +5,10 @@
     capacity_as_of, gets a window of its own run). Returns the sources whose
     counts are for another window than their row says.
 -#}
+{#- Dagster shows this test as an asset check of workspace_capacity_30d_by_source: a test that reads
+    two models must say which one it checks (dagster-dbt's meta.dagster.ref). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'workspace_capacity_30d_by_source'}}}) }}
+
 with
 
 cache_counts as (
