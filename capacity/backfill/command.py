@@ -7,13 +7,16 @@ command start without the HTTP client and the runner.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from capacity import settings
@@ -62,7 +65,21 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Run the backfill (or ``--revert``) from parsed args; prints the summary on stdout."""
+    """Run the backfill (or ``--revert``) from parsed args; prints the summary on stdout.
+
+    Called where an event loop already runs in this thread (a notebook, an async
+    host such as a browser driver), the backfill, which runs a loop of its own, goes
+    to a thread of its own instead of failing.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_command(args)
+    with ThreadPoolExecutor(1, thread_name_prefix="backfill") as worker:
+        return worker.submit(_run_command, args).result()
+
+
+def _run_command(args: argparse.Namespace) -> int:
     with redacting_logs():
         try:
             return _handle(args)
@@ -105,6 +122,9 @@ def _sigterm_as_sigint() -> Iterator[list[int]]:
     Yields a list that holds the signal received, for the exit code.
     """
     received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received  # signals reach the main thread only: its owner handles them
+        return
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         received.append(signum)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import duckdb
@@ -75,3 +76,20 @@ def test_duckdb_dry_run_then_apply(duck, fake, capsys):
         assert attribution(snapshot(db)) == attribution(before)
     finally:
         db.close()
+
+
+def test_runs_where_an_event_loop_is_already_running(duck, fake, capsys):
+    """A host with its own running loop (a notebook, a browser driver, an async
+    orchestrator) must not stop the backfill, which runs a loop of its own."""
+    db = open_database(duck.warehouse, duck.schema)
+    try:
+        seed_scenario(db, fake.calendly_base_url)
+    finally:
+        db.close()
+    args = cli_args(duck.target, duck.schema, duck.checkpoint_schema, fake, "--apply")
+
+    async def host() -> object:
+        return run_cli(args, capsys)
+
+    result = asyncio.run(host())
+    assert result.checked_summary()["written"] == len(EXPECTED_WRITES)
