@@ -1,14 +1,16 @@
 """The one configuration path: every setting Python and dbt's profiles.yml share.
 
 profiles.yml reads the same environment variables with the same defaults
-(CAPACITY_TARGET, CAPACITY_DUCKDB_PATH, CAPACITY_PG_*, CAPACITY_APP_SCHEMA through
-the sources' YAML), so a command and the dbt build it runs always open the same
+(CAPACITY_TARGET, CAPACITY_DUCKDB_PATH, CAPACITY_DUCKDB_MEMORY_LIMIT,
+CAPACITY_DUCKDB_TEMP_DIR, CAPACITY_PG_*, CAPACITY_APP_SCHEMA through the sources'
+YAML), so a command and the dbt build it runs always open the same
 database. Nothing else in the package reads the environment for these settings.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -73,6 +75,38 @@ def duckdb_path() -> Path:
     return path if path.is_absolute() else work_dir() / path
 
 
+# DuckDB's memory limit (CAPACITY_DUCKDB_MEMORY_LIMIT): DuckDB's own default is 80 % of
+# RAM, and a large build takes it (100,000 workspaces peaked at 20 GB of 23 GB), leaving
+# nothing to PostgreSQL, the readers or a second build. Past it DuckDB spills to
+# duckdb_temp_dir(). profiles.yml has the same default.
+DUCKDB_MEMORY_LIMIT_DEFAULT = "4GB"
+# An amount with a unit, as DuckDB's memory_limit takes it (not a share of RAM: the limit
+# must not follow the machine it happens to run on).
+_MEMORY_LIMIT = re.compile(r"[0-9]+(\.[0-9]+)?(B|[KMGT]i?B)", re.IGNORECASE)
+
+
+def duckdb_memory_limit() -> str:
+    """CAPACITY_DUCKDB_MEMORY_LIMIT (e.g. ``4GB``, ``512MiB``), else the default."""
+    value = _env("CAPACITY_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT_DEFAULT).replace(" ", "")
+    if not _MEMORY_LIMIT.fullmatch(value):
+        raise ValueError(
+            f"CAPACITY_DUCKDB_MEMORY_LIMIT must be an amount with a unit, such as 4GB or "
+            f"512MiB, got {os.environ.get('CAPACITY_DUCKDB_MEMORY_LIMIT')!r}"
+        )
+    return value
+
+
+def duckdb_temp_dir() -> Path:
+    """Where DuckDB spills past its memory limit: CAPACITY_DUCKDB_TEMP_DIR, else
+    dbt_target_path()/duckdb_tmp (profiles.yml's default too)."""
+    return Path(_env("CAPACITY_DUCKDB_TEMP_DIR", str(dbt_target_path() / "duckdb_tmp"))).resolve()
+
+
+def duckdb_settings() -> dict[str, str]:
+    """What every DuckDB connection sets, dbt's (profiles.yml) and Python's alike."""
+    return {"memory_limit": duckdb_memory_limit(), "temp_directory": str(duckdb_temp_dir())}
+
+
 @dataclass(frozen=True)
 class PostgresSettings:
     """The `postgres` target: CAPACITY_PG_HOST, _PORT, _USER, _PASSWORD, _DATABASE, _SCHEMA."""
@@ -132,6 +166,8 @@ def profile_env() -> dict[str, str]:
     return {
         "CAPACITY_TARGET": default_target(),
         "CAPACITY_DUCKDB_PATH": str(duckdb_path()),
+        "CAPACITY_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
+        "CAPACITY_DUCKDB_TEMP_DIR": str(duckdb_temp_dir()),
         "CAPACITY_PG_HOST": pg.host,
         "CAPACITY_PG_PORT": str(pg.port),
         "CAPACITY_PG_USER": pg.user,

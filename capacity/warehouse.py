@@ -65,12 +65,18 @@ def open_connection(
     warehouse: Warehouse, *, read_only: bool = True, autocommit: bool = False
 ) -> Any:
     """A DB-API connection to the warehouse, the caller's to close (DuckDB: read-only
-    unless asked; PostgreSQL: autocommit when asked). The drivers load here, not at
-    start-up."""
+    unless asked, with the memory limit and spill directory of the settings;
+    PostgreSQL: autocommit when asked). The drivers load here, not at start-up."""
     if warehouse.engine == "duckdb":
         import duckdb
 
-        return duckdb.connect(warehouse.dsn, read_only=read_only)
+        connection = duckdb.connect(warehouse.dsn, read_only=read_only)
+        # As dbt-duckdb applies profiles.yml's settings: SET after connecting, so that a
+        # process that opens the file from both (the tests, the demo) never meets it
+        # under two connect-time configurations, which DuckDB refuses.
+        for name, value in settings.duckdb_settings().items():
+            connection.execute(f"set {name} = '{value.replace(chr(39), chr(39) * 2)}'")
+        return connection
     import psycopg
 
     return psycopg.connect(warehouse.dsn, autocommit=autocommit)

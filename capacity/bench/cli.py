@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
 from capacity.bench.figures import FiguresDiffer
+from capacity.bench.log import say
 from capacity.bench.measure import CommandFailed
 from capacity.bench.scenario import (
+    ALL_ENGINES,
     APP_SCHEMA,
     DEFAULT_DATA_DIR,
     DEFAULT_SEED,
@@ -28,19 +31,32 @@ from capacity.bench.scenario import (
 from capacity.cli import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     add_json_option,
     bounded_int,
+    fail,
     positive_int_list,
     print_json,
 )
+from capacity.settings import duckdb_memory_limit
 
 
 def _engines(text: str) -> list[str]:
     values = [part.strip().lower() for part in text.split(",") if part.strip()]
-    unknown = sorted(set(values) - set(ENGINES))
+    unknown = sorted(set(values) - set(ALL_ENGINES))
     if not values or unknown:
-        raise argparse.ArgumentTypeError(f"engines are {', '.join(ENGINES)}; got {text!r}")
+        raise argparse.ArgumentTypeError(f"engines are {', '.join(ALL_ENGINES)}; got {text!r}")
     return list(dict.fromkeys(values))
+
+
+def _block(text: str) -> str:
+    from capacity.bench.markdown import markers
+
+    try:
+        markers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +64,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--engines",
         type=_engines,
         default=list(ENGINES),
-        help="comma-separated: duckdb, postgres (default: both)",
+        help="comma-separated: duckdb, postgres, spark (local mode; needs the spark extra "
+        "and Java 17) (default: duckdb,postgres)",
     )
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="RNG seed (default: %(default)s)"
@@ -112,6 +129,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="replace the generated block of this Markdown file (e.g. BENCHMARKS.md)",
     )
+    bench.add_argument(
+        "--markdown-block",
+        type=_block,
+        metavar="NAME",
+        help="with --write-markdown: the block marked `capacity bench NAME` instead of the "
+        "unnamed one (a page can hold one block per command)",
+    )
     bench.add_argument("--no-build", action="store_true", help="skip dbt build (models with tests)")
     bench.add_argument(
         "--repeat",
@@ -159,15 +183,30 @@ def _command_line(args: argparse.Namespace) -> str:
         parts.append("--no-build")
     if args.write_markdown:
         parts.append(f"--write-markdown {args.write_markdown}")
+    if args.markdown_block:
+        parts.append(f"--markdown-block {shlex.quote(args.markdown_block)}")
     return " ".join(parts)
 
 
 def handle_bench(args: argparse.Namespace) -> int:
-    from capacity.bench.markdown import ratios_table, startup_table, steps_table
+    from capacity.bench.markdown import (
+        growth_table,
+        peak_memory_lines,
+        ratios_table,
+        startup_table,
+        steps_table,
+    )
     from capacity.bench.markdown import write_markdown as write_report
     from capacity.bench.runner import run_bench
 
     settings = _settings(args)
+    try:
+        memory_limit = duckdb_memory_limit()  # every child reads it: a bad one fails now
+    except ValueError as exc:
+        return fail("bench", str(exc), EXIT_USAGE)
+    if args.markdown_block and not args.write_markdown:
+        return fail("bench", "--markdown-block needs --write-markdown", EXIT_USAGE)
+    say(f"DuckDB memory limit {memory_limit} for every DuckDB of the run")
     try:
         result = run_bench(
             args.scales,
@@ -189,9 +228,18 @@ def handle_bench(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.as_dict())
     else:
-        tables = [*steps_table(result.results), "", *ratios_table(result.results), ""]
+        tables = [
+            *peak_memory_lines(result),
+            "",
+            *steps_table(result.results),
+            "",
+            *ratios_table(result.results),
+            "",
+            *growth_table(result.results),
+            "",
+        ]
         sys.stdout.write("\n".join([*tables, *startup_table(result)]) + "\n")
     if args.write_markdown:
-        write_report(args.write_markdown, result)
+        write_report(args.write_markdown, result, args.markdown_block)
         sys.stderr.write(f"wrote {args.write_markdown}\n")
     return EXIT_OK

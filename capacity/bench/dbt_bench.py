@@ -23,7 +23,7 @@ from capacity.bench.measure import Measured, run_measured
 from capacity.bench.scenario import AS_OF_ISO, MART, MART_BY_SOURCE, WINDOW_DAYS, BenchSettings
 from capacity.settings import PROJECT_DIR, profile_env
 
-TARGETS = {"duckdb": "dev", "postgres": "postgres"}
+TARGETS = {"duckdb": "dev", "postgres": "postgres", "spark": "spark"}
 # The capacity models and everything upstream of them; the demo seeds are not data here.
 # Cautious: a test runs only when all the models it reads are selected (a test that also
 # reads a model outside the selection would fail on a relation that was never built).
@@ -81,6 +81,9 @@ class DbtBench:
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
             CAPACITY_DUCKDB_PATH=str(self.settings.duckdb_file.resolve()),
             CAPACITY_PG_SCHEMA=self.settings.pg_models_schema,
+            CAPACITY_DUCKDB_TEMP_DIR=str(self.settings.duckdb_temp_dir),
+            CAPACITY_SPARK_DIR=str(self.settings.spark_dir.resolve()),
+            CAPACITY_SPARK_SCHEMA=self.settings.pg_models_schema,
         )
         return env
 
@@ -121,6 +124,8 @@ class DbtBench:
             env=self.env(),
             cwd=PROJECT_DIR,
             output_path=self.settings.work_dir / f"dbt-{self.engine}-{command}.out",
+            # dbt-spark's session runs in a JVM that pyspark starts as a child process
+            include_descendants=self.engine == "spark",
         )
         nodes_seconds, models, tests = self._node_window()
         return DbtTiming(command, process, parse_mode(log_file), nodes_seconds, models, tests)

@@ -431,4 +431,8 @@ def floor_sql(engine: str, app_schema: str) -> str:
         return postgres_floor_sql(app)
     if engine == "duckdb":
         return duckdb_floor_sql(app)
+    if engine == "spark":
+        from capacity.bench.spark import spark_floor_sql
+
+        return spark_floor_sql(app_schema)
     raise ValueError(f"unknown engine {engine!r}")

@@ -1,15 +1,22 @@
 """``capacity generate``: write a scale's data to the chosen engines in one pass.
 
 The batches are generated once and handed to every writer, so DuckDB and PostgreSQL
-hold exactly the same rows and the (Python-bound) generation is paid once.
+hold exactly the same rows and the (Python-bound) generation is paid once. Only one
+batch of workspaces is in memory at a time. The benchmark runs it as a child process
+of its own (``python -m capacity.bench.generate``), so that its peak memory is
+measured like every other step's.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from capacity.bench.generator import TABLE_ORDER, generate_batches
 from capacity.bench.loaders import AppTableWriter, DuckDBWriter, PostgresWriter
@@ -25,6 +32,7 @@ class GeneratedData:
     slot_entries: int
     rows: dict[str, int]
     seconds: float
+    peak_rss_bytes: int = 0  # of the generating process, when it ran as a child
 
 
 def make_writer(engine: str, settings: BenchSettings) -> AppTableWriter:
@@ -33,6 +41,10 @@ def make_writer(engine: str, settings: BenchSettings) -> AppTableWriter:
         return DuckDBWriter(settings.warehouse(engine), settings.app_schema, settings.work_dir)
     if engine == "postgres":
         return PostgresWriter(settings.warehouse(engine), settings.app_schema)
+    if engine == "spark":
+        from capacity.bench.spark import SparkWriter
+
+        return SparkWriter(settings)
     raise ValueError(f"unknown engine {engine!r}")
 
 
@@ -72,3 +84,29 @@ def generate(workspaces: int, engines: Sequence[str], settings: BenchSettings) -
     say("generate: flushing written data to disk")
     os.sync()
     return GeneratedData(workspaces, slot_entries, rows, time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate into the engines given and write what was written as JSON to --out."""
+    parser = argparse.ArgumentParser(prog="python -m capacity.bench.generate")
+    parser.add_argument("--workspaces", required=True, type=int)
+    parser.add_argument("--engines", required=True, help="comma-separated")
+    parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument("--seed", required=True, type=int)
+    parser.add_argument("--app-schema", required=True)
+    parser.add_argument("--batch-size", required=True, type=int)
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    settings = BenchSettings(
+        data_dir=args.data_dir,
+        seed=args.seed,
+        app_schema=args.app_schema,
+        batch_size=args.batch_size,
+    )
+    data = generate(args.workspaces, args.engines.split(","), settings)
+    args.out.write_text(json.dumps(asdict(data)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,6 +8,10 @@ Linux carries a process's maximum RSS across ``fork`` and ``execve``, so every c
 the benchmark would report at least the benchmark's own peak (which holds the data
 generator and an in-process DuckDB). ``VmHWM`` belongs to the address space the
 command's ``execve`` created, so it counts that command and nothing else.
+
+A command that starts processes of its own (pyspark starts a JVM) is measured with
+``include_descendants``: then the peak is also the largest sum of the resident sets of
+the command and all its descendants seen by one poll.
 """
 
 from __future__ import annotations
@@ -52,23 +56,52 @@ class CommandFailed(RuntimeError):
 
 
 def high_water_rss(pid: int) -> int | None:
-    """The peak resident set of a live process's address space, in bytes."""
+    """The peak resident set of a live process's address space, in bytes (None once it
+    has exited, or is a zombie, which has no address space left)."""
+    return _status_field(pid, "VmHWM:")
+
+
+def _status_field(pid: int, field: str) -> int | None:
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError):
-        return None  # exited (or a zombie, which has no address space left)
+        return None
     return None
+
+
+def tree_rss(pid: int) -> int:
+    """The summed resident set of ``pid`` and every process descended from it, now."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                # pid (comm) state ppid ...: comm may hold spaces, so split after ")"
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += _status_field(current, "VmRSS:") or 0
+        stack.extend(children.get(current, ()))
+    return total
 
 
 class _Watcher(threading.Thread):
     """Follows a child while it runs: its peak RSS, and the free space of a disk."""
 
-    def __init__(self, process: subprocess.Popen[bytes], disk: Path) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], disk: Path, include_descendants: bool
+    ) -> None:
         super().__init__(daemon=True)
         self.process, self.disk = process, disk
+        self.include_descendants = include_descendants
         self.peak = 0
         self.stopped = threading.Event()
         self.disk_full = False
@@ -78,6 +111,8 @@ class _Watcher(threading.Thread):
             peak = high_water_rss(self.process.pid)
             if peak is not None:
                 self.peak = max(self.peak, peak)
+            if self.include_descendants:
+                self.peak = max(self.peak, tree_rss(self.process.pid))
             if not self.disk_full and shutil.disk_usage(self.disk).free < MIN_FREE_DISK_BYTES:
                 self.disk_full = True
                 self.process.send_signal(signal.SIGTERM)
@@ -92,9 +127,12 @@ def run_measured(
     cwd: Path | None = None,
     output_path: Path,
     check: bool = True,
+    include_descendants: bool = False,
+    show_stderr: bool = False,
 ) -> Measured:
     """Run ``argv`` to completion; stdout and stderr go to ``output_path`` (not a pipe,
-    which a chatty child could fill and block on). The child is stopped (SIGTERM) if the
+    which a chatty child could fill and block on), or stderr to the terminal with
+    ``show_stderr`` (a long step's progress lines). The child is stopped (SIGTERM) if the
     free space of the disk it writes to falls below MIN_FREE_DISK_BYTES."""
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with output_path.open("wb") as output:
@@ -105,9 +143,9 @@ def run_measured(
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=output,
-            stderr=subprocess.STDOUT,
+            stderr=None if show_stderr else subprocess.STDOUT,
         )
-        watcher = _Watcher(process, output_path.parent)
+        watcher = _Watcher(process, output_path.parent, include_descendants)
         watcher.start()
         try:
             # waitid with WNOWAIT: the child has exited but is not reaped yet, so the

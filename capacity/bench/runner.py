@@ -7,6 +7,7 @@ compared before anything is reported: a disagreement stops the benchmark.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -18,15 +19,20 @@ from typing import Any
 
 from capacity.bench.dbt_bench import DbtBench, DbtTiming
 from capacity.bench.figures import check_agree, read_figures
-from capacity.bench.generate import GeneratedData, generate, remove_duckdb_file
+from capacity.bench.generate import GeneratedData, remove_duckdb_file
 from capacity.bench.log import say
 from capacity.bench.measure import Measured, run_measured
 from capacity.bench.scenario import BenchSettings
-from capacity.settings import PROJECT_DIR
+from capacity.settings import PROJECT_DIR, duckdb_memory_limit
 from capacity.sql import quote_ident
 from capacity.warehouse import connect, model_schemas, warehouse_for
 
-TARGET_RATIO = {"duckdb": 1.5, "postgres": 2.0}
+# dbt run ÷ the hand-written query, work time (issue 16: 1.5 on both engines).
+TARGET_RATIO = {"duckdb": 1.5, "postgres": 1.5}
+# The app's old loop read the app's database; on Spark there is no such app to compare.
+NAIVE_ENGINES = ("duckdb", "postgres")
+# dbt build (models, unit and data tests) ÷ the hand-written query, work time.
+TARGET_BUILD_RATIO = 2.5
 
 
 @dataclass(frozen=True)
@@ -121,9 +127,50 @@ def _worker(
         str(out),
     ]
     process = run_measured(
-        argv, cwd=PROJECT_DIR, output_path=settings.work_dir / f"{engine}-{task}.out"
+        argv,
+        env=settings.child_env(),
+        cwd=PROJECT_DIR,
+        output_path=settings.work_dir / f"{engine}-{task}.out",
+        include_descendants=engine == "spark",  # pyspark's JVM
     )
     return process, out
+
+
+def generate_measured(
+    workspaces: int, engines: Sequence[str], settings: BenchSettings
+) -> GeneratedData:
+    """:func:`capacity.bench.generate.generate` in a child process, its peak RSS measured."""
+    out = settings.work_dir / "generate.json"
+    argv = [
+        sys.executable,
+        "-m",
+        "capacity.bench.generate",
+        "--workspaces",
+        str(workspaces),
+        "--engines",
+        ",".join(engines),
+        "--data-dir",
+        str(settings.data_dir),
+        "--seed",
+        str(settings.seed),
+        "--app-schema",
+        settings.app_schema,
+        "--batch-size",
+        str(settings.batch_size),
+        "--out",
+        str(out),
+    ]
+    # its progress lines go to the terminal, like the rest of the bench's
+    process = run_measured(
+        argv,
+        env=settings.child_env(),
+        cwd=PROJECT_DIR,
+        output_path=settings.work_dir / "generate.out",
+        show_stderr=True,
+        include_descendants=True,  # the JVM that loads Spark's tables, if any
+    )
+    data = GeneratedData(**json.loads(out.read_text()))
+    return replace(data, peak_rss_bytes=process.peak_rss_bytes)
 
 
 def measure_startup(engine: str, settings: BenchSettings) -> StartupResult:
@@ -196,10 +243,11 @@ def bench_engine(
         result.steps["dbt build"] = Step.from_dbt("dbt build", dbt.build())
         _, mart_out = _worker("mart", engine, settings, data.workspaces)
         figures["dbt build"] = read_figures(mart_out)[0]
-    say(f"{where}: naive Python loop")
-    process, out = _worker("naive", engine, settings, data.workspaces)
-    figures["naive Python"], meta = read_figures(out)
-    result.steps["naive Python"] = Step.from_worker("naive Python", process, meta["seconds"])
+    if engine in NAIVE_ENGINES:
+        say(f"{where}: naive Python loop")
+        process, out = _worker("naive", engine, settings, data.workspaces)
+        figures["naive Python"], meta = read_figures(out)
+        result.steps["naive Python"] = Step.from_worker("naive Python", process, meta["seconds"])
     check_agree(figures)  # raises FiguresDiffer: no time is reported for wrong figures
     say(
         f"{where}: figures agree for all {len(figures['dbt run']):,} workspaces "
@@ -212,6 +260,11 @@ def drop_generated_data(engines: Sequence[str], settings: BenchSettings) -> None
     """Remove what the benchmark created: the DuckDB file, the PostgreSQL schemas."""
     if "duckdb" in engines:
         remove_duckdb_file(settings)
+        shutil.rmtree(settings.duckdb_temp_dir, ignore_errors=True)
+    if "spark" in engines:
+        for path in (settings.spark_dir, settings.spark_parquet_dir):
+            shutil.rmtree(path, ignore_errors=True)
+        settings.spark_stage_file.unlink(missing_ok=True)
     if "postgres" in engines:
         with connect(warehouse_for("postgres"), autocommit=True) as connection:
             for schema in (*model_schemas(settings.pg_models_schema), settings.app_schema):
@@ -238,6 +291,7 @@ def run_bench(
             "app_schema": settings.app_schema,
             "pg_models_schema": settings.pg_models_schema,
             "repeat": repeat,
+            "duckdb_memory_limit": duckdb_memory_limit(),
         },
         load_before=os.getloadavg(),
         started_at=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -250,13 +304,14 @@ def run_bench(
             bench.startup.append(measure_startup(engine, settings))
         for workspaces in scales:
             say(f"generating {workspaces:,} workspaces for {', '.join(engines)}")
-            data = generate(workspaces, engines, settings)
+            data = generate_measured(workspaces, engines, settings)
             bench.generation.append(
                 {
                     "workspaces": workspaces,
                     "slot_entries": data.slot_entries,
                     "rows": data.rows,
                     "seconds": data.seconds,
+                    "peak_rss_bytes": data.peak_rss_bytes,
                 }
             )
             for engine in engines:

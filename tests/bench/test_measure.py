@@ -51,3 +51,20 @@ def test_best_of_keeps_the_fastest_and_every_sample() -> None:
     best = best_of(steps)
     assert best.work_seconds == 6.5
     assert best.samples == (8.0, 6.5, 7.0)
+
+
+def test_descendants_count_when_asked(tmp_path: Path) -> None:
+    # The child starts a grandchild that holds 200 MiB (as pyspark starts its JVM).
+    grandchild = (
+        "b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
+        "import time; time.sleep(1.0)"
+    )
+    child = [
+        sys.executable,
+        "-c",
+        f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])",
+    ]
+    alone = run_measured(child, output_path=tmp_path / "alone.out")
+    tree = run_measured(child, output_path=tmp_path / "tree.out", include_descendants=True)
+    assert alone.peak_rss_bytes < 100 * MIB
+    assert tree.peak_rss_bytes > 200 * MIB
