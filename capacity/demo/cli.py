@@ -21,16 +21,18 @@ def build_demo() -> None:
     Also what the KPI card's browser tests and its screenshot script build, so
     the pictures in docs/ show what `make run` shows (the trend included).
     """
-    from capacity.mart import dbt_runner
+    from capacity.mart import dbt_runner, publish
 
-    dbt_runner.run_dbt(["seed", "--full-refresh"], target="dev")
-    for as_of in settings.DEMO_HISTORY_AS_OF:
-        dbt_runner.run_dbt(
-            ["run", "--select", "+workspace_capacity_history"],
-            target="dev",
-            dbt_vars={"capacity_as_of": as_of},
-        )
-    dbt_runner.build(target="dev", dbt_vars={"capacity_as_of": settings.DEMO_AS_OF})
+    # One publication: readers see the previous demo until all of it is built.
+    with publish.publishing("dev"):
+        dbt_runner.run_dbt(["seed", "--full-refresh"], target="dev")
+        for as_of in settings.DEMO_HISTORY_AS_OF:
+            dbt_runner.run_dbt(
+                ["run", "--select", "+workspace_capacity_history"],
+                target="dev",
+                dbt_vars={"capacity_as_of": as_of},
+            )
+        dbt_runner.build(target="dev", dbt_vars={"capacity_as_of": settings.DEMO_AS_OF})
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from capacity import settings
+from capacity.mart import publish
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,11 @@ def run_dbt(
     if dbt_vars:
         args += ["--vars", json.dumps(dict(dbt_vars))]
     # profiles.yml reads these; resolved by settings, so dbt opens what Python opens.
-    os.environ.update(settings.profile_env())
+    profile_env = settings.profile_env()
+    os.environ.update(profile_env)
+    building = publish.building_path()
+    if building is not None:  # inside publishing(): dbt writes the staging copy
+        os.environ["CAPACITY_DUCKDB_PATH"] = str(building)
     log.info("dbt %s", " ".join(args))
     try:
         # dbt logs to stdout; stdout is for results (a table, --json), so its log goes
@@ -50,14 +55,16 @@ def run_dbt(
         with contextlib.redirect_stdout(sys.stderr):
             result = dbtRunner().invoke(args)
     finally:
-        _release_duckdb()
+        release_duckdb()
+        if building is not None:
+            os.environ["CAPACITY_DUCKDB_PATH"] = profile_env["CAPACITY_DUCKDB_PATH"]
     if not result.success:
         reason = f": {result.exception}" if result.exception else " (see the dbt output above)"
         raise DbtCommandError(f"dbt {' '.join(command)} failed{reason}")
     return result
 
 
-def _release_duckdb() -> None:
+def release_duckdb() -> None:
     """Close the DuckDB file dbt-duckdb keeps open for the life of the process.
 
     DuckDB locks its file per process: while dbt holds it, no other process
@@ -84,7 +91,14 @@ def build(
     The demo seeds stand in for the app's tables and are read through
     source(), so dbt does not know the staging views depend on them: they
     are loaded in a step of their own before anything selects from them.
+
+    On the embedded DuckDB the build runs on a copy of the file, switched in when it
+    succeeded (:func:`capacity.mart.publish.publishing`): readers are never blocked
+    and never see a half-built warehouse.
     """
-    if load_demo_seeds:
-        run_dbt(["seed", "--full-refresh"], target=target, dbt_vars=dbt_vars)
-    run_dbt(["build", "--exclude", "resource_type:seed", *extra], target=target, dbt_vars=dbt_vars)
+    with publish.publishing(target):
+        if load_demo_seeds:
+            run_dbt(["seed", "--full-refresh"], target=target, dbt_vars=dbt_vars)
+        run_dbt(
+            ["build", "--exclude", "resource_type:seed", *extra], target=target, dbt_vars=dbt_vars
+        )
