@@ -71,10 +71,15 @@ def open_connection(
         import duckdb
 
         connection = duckdb.connect(warehouse.dsn, read_only=read_only)
-        # As dbt-duckdb applies profiles.yml's settings: SET after connecting, so that a
-        # process that opens the file from both (the tests, the demo) never meets it
-        # under two connect-time configurations, which DuckDB refuses.
-        for name, value in settings.duckdb_settings().items():
+        # SET after connecting, not as connect-time configuration: a process that opens
+        # one file twice (the tests, the demo) would otherwise meet it under two
+        # configurations, which DuckDB refuses. Only what differs: DuckDB refuses to set
+        # temp_directory again once something was spilled there.
+        wanted = settings.duckdb_settings()
+        for name, value in wanted.items():
+            (current,) = connection.execute("select current_setting(?)", [name]).fetchone()
+            if name == "temp_directory" and current == value:
+                continue
             connection.execute(f"set {name} = '{value.replace(chr(39), chr(39) * 2)}'")
         return connection
     import psycopg

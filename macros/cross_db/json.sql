@@ -195,7 +195,7 @@
     relation on DuckDB').
 -#}
 {% macro duckdb__json_array_element_rows(relation, json_column, carried_columns) -%}
-    with element_source as materialized (
+    with element_source as not materialized (
 
         select
             {%- for column in carried_columns %}
