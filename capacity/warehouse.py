@@ -87,6 +87,14 @@ def open_connection(
     return psycopg.connect(warehouse.dsn, autocommit=autocommit)
 
 
+def database_errors() -> tuple[type[Exception], ...]:
+    """The drivers' base errors, for an ``except`` that reports any database failure."""
+    import duckdb
+    import psycopg
+
+    return (duckdb.Error, psycopg.Error)
+
+
 @contextmanager
 def connect(
     warehouse: Warehouse, *, read_only: bool = True, autocommit: bool = False

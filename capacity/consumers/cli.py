@@ -17,16 +17,14 @@ from capacity.cli import EXIT_OK, add_json_option, add_target_option, fail
 
 def _guarded(command: str, action: Callable[[], str]) -> int:
     """Run ``action``; print its text on success, or the reason on stderr and exit 1."""
-    import duckdb
-    import psycopg
-
     from capacity.consumers.snapshot import SnapshotError
+    from capacity.warehouse import database_errors
 
     try:
         text = action()
     except SnapshotError as error:
         return fail(command, str(error))
-    except (duckdb.Error, psycopg.Error) as error:
+    except database_errors() as error:
         return fail(command, f"database error: {error}")
     sys.stdout.write(text)
     return EXIT_OK

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from capacity.cli import EXIT_OK, add_json_option, add_target_option, fail, print_json
-from capacity.warehouse import connect, warehouse_for
+from capacity.warehouse import connect, database_errors, warehouse_for
 
 
 def window_vars(as_of: str | None, app_schema: str | None = None) -> dict[str, Any]:
@@ -25,9 +25,6 @@ def window_vars(as_of: str | None, app_schema: str | None = None) -> dict[str, A
 
 def show(target: str | None, *, as_json: bool = False) -> int:
     """Print the built mart and the constrained list of a target."""
-    import duckdb
-    import psycopg
-
     from capacity.mart import show as tables
 
     warehouse = warehouse_for(target)
@@ -35,7 +32,7 @@ def show(target: str | None, *, as_json: bool = False) -> int:
         with connect(warehouse) as connection:
             rows = tables.load_mart(connection, warehouse)
             constrained = tables.load_constrained(connection, warehouse)
-    except (duckdb.Error, psycopg.Error) as error:
+    except database_errors() as error:
         return fail("show", f"cannot read the mart at {warehouse.address}: {error}")
     if as_json:
         print_json({"workspaces": rows, "constrained": constrained})
