@@ -138,6 +138,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--no-build", action="store_true", help="skip dbt build (models with tests)")
     bench.add_argument(
+        "--no-naive",
+        action="store_true",
+        help="skip the naive Python loop (minutes at 100,000 workspaces; dbt and the "
+        "hand-written query are still compared)",
+    )
+    bench.add_argument(
         "--repeat",
         type=bounded_int(1),
         default=1,
@@ -181,6 +187,8 @@ def _command_line(args: argparse.Namespace) -> str:
         parts.append(f"--repeat {args.repeat}")
     if args.no_build:
         parts.append("--no-build")
+    if args.no_naive:
+        parts.append("--no-naive")
     if args.write_markdown:
         parts.append(f"--write-markdown {args.write_markdown}")
     if args.markdown_block:
@@ -214,6 +222,7 @@ def handle_bench(args: argparse.Namespace) -> int:
             settings,
             command=_command_line(args),
             with_build=not args.no_build,
+            with_naive=not args.no_naive,
             keep_data=args.keep_data,
             repeat=args.repeat,
         )

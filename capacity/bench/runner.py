@@ -209,6 +209,7 @@ def bench_engine(
     settings: BenchSettings,
     *,
     with_build: bool = True,
+    with_naive: bool = True,
     repeat: int = 1,
 ) -> EngineResult:
     """Time dbt run (and build), the floor and the naive loop; check they all agree.
@@ -243,7 +244,7 @@ def bench_engine(
         result.steps["dbt build"] = Step.from_dbt("dbt build", dbt.build())
         _, mart_out = _worker("mart", engine, settings, data.workspaces)
         figures["dbt build"] = read_figures(mart_out)[0]
-    if engine in NAIVE_ENGINES:
+    if with_naive and engine in NAIVE_ENGINES:
         say(f"{where}: naive Python loop")
         process, out = _worker("naive", engine, settings, data.workspaces)
         figures["naive Python"], meta = read_figures(out)
@@ -279,6 +280,7 @@ def run_bench(
     *,
     command: str,
     with_build: bool = True,
+    with_naive: bool = True,
     keep_data: bool = False,
     repeat: int = 1,
 ) -> BenchResult:
@@ -316,7 +318,14 @@ def run_bench(
             )
             for engine in engines:
                 bench.results.append(
-                    bench_engine(engine, data, settings, with_build=with_build, repeat=repeat)
+                    bench_engine(
+                        engine,
+                        data,
+                        settings,
+                        with_build=with_build,
+                        with_naive=with_naive,
+                        repeat=repeat,
+                    )
                 )
     finally:
         if not keep_data:
