@@ -9,7 +9,6 @@ import contextlib
 import gc
 import json
 import logging
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -42,22 +41,16 @@ def run_dbt(
         args += ["--target", target]
     if dbt_vars:
         args += ["--vars", json.dumps(dict(dbt_vars))]
-    # profiles.yml reads these; resolved by settings, so dbt opens what Python opens.
-    profile_env = settings.profile_env()
-    os.environ.update(profile_env)
-    building = publish.building_path()
-    if building is not None:  # inside publishing(): dbt writes the staging copy
-        os.environ["CAPACITY_DUCKDB_PATH"] = str(building)
     log.info("dbt %s", " ".join(args))
-    try:
-        # dbt logs to stdout; stdout is for results (a table, --json), so its log goes
-        # to stderr, where a terminal shows it all the same.
-        with contextlib.redirect_stdout(sys.stderr):
-            result = dbtRunner().invoke(args)
-    finally:
-        release_duckdb()
-        if building is not None:
-            os.environ["CAPACITY_DUCKDB_PATH"] = profile_env["CAPACITY_DUCKDB_PATH"]
+    # profiles.yml reads the environment: what Python opens (in a build, its copy).
+    with publish.dbt_profile_environment():
+        try:
+            # dbt logs to stdout; stdout is for results (a table, --json), so its log goes
+            # to stderr, where a terminal shows it all the same.
+            with contextlib.redirect_stdout(sys.stderr):
+                result = dbtRunner().invoke(args)
+        finally:
+            release_duckdb()
     if not result.success:
         reason = f": {result.exception}" if result.exception else " (see the dbt output above)"
         raise DbtCommandError(f"dbt {' '.join(command)} failed{reason}")

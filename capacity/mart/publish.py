@@ -28,6 +28,7 @@ import fcntl
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,23 @@ _building: list[Path] = []
 def building_path() -> Path | None:
     """The staging file this process's build writes, or None outside a build."""
     return _building[-1] if _building else None
+
+
+@contextlib.contextmanager
+def dbt_profile_environment() -> Iterator[None]:
+    """``os.environ`` holds what profiles.yml reads (:func:`capacity.settings.profile_env`)
+    for a dbt command run in the block, in this process or a child: inside a build, the
+    staging copy as the DuckDB path (dbt writes the copy that is published, never the
+    file readers open); after the block, the live file again."""
+    resolved = settings.profile_env()
+    building = building_path()
+    os.environ.update(resolved)
+    if building is not None:
+        os.environ["CAPACITY_DUCKDB_PATH"] = str(building)
+    try:
+        yield
+    finally:
+        os.environ.update(resolved)  # settings read the environment: the live file again
 
 
 def staging_path(live: Path) -> Path:
@@ -88,6 +106,21 @@ def publishing(target: str | None = None) -> Iterator[None]:
     """Run the block's dbt commands on a copy of the DuckDB file, and switch the copy
     in when the block ends without an error. On PostgreSQL (or inside another
     publishing block of this process) the block runs as it is."""
+    with _on_a_copy(target, switch_in=True):
+        yield
+
+
+@contextlib.contextmanager
+def reading_a_copy(target: str | None = None) -> Iterator[None]:
+    """Run the block's dbt commands on a copy of the DuckDB file, then discard it: for a
+    dbt command that only reads (``dbt source freshness``) but, as dbt-duckdb opens its
+    file for writing, would otherwise lock readers out while it runs."""
+    with _on_a_copy(target, switch_in=False):
+        yield
+
+
+@contextlib.contextmanager
+def _on_a_copy(target: str | None, *, switch_in: bool) -> Iterator[None]:
     engine = settings.TARGET_ENGINES.get(target or settings.default_target())
     if engine != "duckdb" or _building:
         yield
@@ -106,6 +139,9 @@ def publishing(target: str | None = None) -> Iterator[None]:
         try:
             yield
             _release_dbt_connections()
+            if not switch_in:
+                _remove(staging)
+                return
             _seal(staging)
             # The old file's log (if a writer left one) must not meet the new file.
             wal_path(live).unlink(missing_ok=True)
@@ -121,7 +157,8 @@ def publishing(target: str | None = None) -> Iterator[None]:
 
 
 def _release_dbt_connections() -> None:
-    with contextlib.suppress(ImportError):
-        from capacity.mart.dbt_runner import release_duckdb
-
-        release_duckdb()
+    """Close the file dbt-duckdb keeps open when dbt ran in this process (a dbt
+    subprocess, as Dagster starts, has closed its own)."""
+    runner = sys.modules.get("capacity.mart.dbt_runner")
+    if runner is not None:
+        runner.release_duckdb()

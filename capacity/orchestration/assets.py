@@ -6,7 +6,6 @@ are the same files, byte for byte.
 """
 
 import json
-import os
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -28,6 +27,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from pydantic import Field
 
 from capacity import settings
+from capacity.mart import publish
 from capacity.orchestration.project import CapacityTranslator
 from capacity.orchestration.resources import WAREHOUSE_POOL, CapacityOutputs, CapacityWarehouse
 
@@ -70,8 +70,6 @@ def stream_dbt(
     removed once it succeeded: a copy of the manifest per run would otherwise pile up
     every half hour. A failed invocation's folder stays (run_results.json, dbt.log).
     """
-    # profiles.yml reads these; resolved by settings, so dbt opens what Python opens.
-    os.environ.update(settings.profile_env())
     command = list(args)
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
@@ -81,7 +79,10 @@ def stream_dbt(
         / "runs"
         / f"{context.op_execution_context.op.name}-{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
     )
-    yield from dbt.cli(command, context=context, target_path=target_path).stream()
+    # On DuckDB dbt builds a copy of the file, switched in when it succeeded
+    # (capacity.mart.publish): readers are never locked out by a scheduled build.
+    with publish.publishing(dbt.target), publish.dbt_profile_environment():
+        yield from dbt.cli(command, context=context, target_path=target_path).stream()
     shutil.rmtree(target_path, ignore_errors=True)
 
 

@@ -13,7 +13,6 @@ hour, error after 24), the same ones `dbt source freshness` applies by hand.
   alerting see; a failed check alone is only a red badge in the UI.
 """
 
-import os
 import shutil
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -33,6 +32,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource
 
 from capacity import settings
+from capacity.mart import publish
 from capacity.orchestration.resources import WAREHOUSE_POOL
 
 CACHE_SOURCE = AssetKey(["app", "WorkspaceAvailabilityCache"])
@@ -100,16 +100,18 @@ def _describe(status: Any, metadata: Mapping[str, Any]) -> str:
 def availability_cache_freshness(
     context: AssetCheckExecutionContext, dbt: DbtCliResource
 ) -> Iterator[AssetCheckResult]:
-    os.environ.update(settings.profile_env())
     target_path = (
         settings.dbt_target_path() / "dagster" / "runs" / f"freshness-{context.run.run_id}"
     )
-    # dbt exits 1 on an `error` freshness: read its sources.json rather than its exit code.
-    invocation = dbt.cli(
-        ["source", "freshness", "--select", DBT_SOURCE],
-        raise_on_error=False,
-        target_path=target_path,
-    ).wait()
+    # On DuckDB on a copy of the file: dbt-duckdb opens its file for writing, which
+    # would lock the Insights Chat's readers out while the check runs.
+    with publish.reading_a_copy(dbt.target), publish.dbt_profile_environment():
+        # dbt exits 1 on an `error` freshness: read its sources.json, not its exit code.
+        invocation = dbt.cli(
+            ["source", "freshness", "--select", DBT_SOURCE],
+            raise_on_error=False,
+            target_path=target_path,
+        ).wait()
     try:
         results = invocation.get_artifact("sources.json")["results"]
     except FileNotFoundError:

@@ -195,3 +195,38 @@ def test_a_failing_dbt_test_fails_its_check_and_the_run(
     )
     assert failed.get(key_test) == AssetCheckSeverity.ERROR
     shutil.rmtree(tmp_path / "target", ignore_errors=True)
+
+
+def test_a_reader_holding_the_file_never_blocks_a_dagster_build(
+    orchestrated_demo: OrchestratedDemo, tmp_path: Path, monkeypatch
+) -> None:
+    """A scheduled build (and the freshness check) run while the Insights Chat holds the
+    DuckDB file open: dbt works on a copy (capacity.mart.publish), so neither fails on
+    DuckDB's file lock; the open reader keeps the build it had, a new reader gets the new
+    one. Without the copy, dbt's process cannot open the file the reader holds."""
+    import duckdb
+
+    from capacity.orchestration.assets import DBT_MODELS_OP
+    from capacity.orchestration.jobs import dbt_run_config
+
+    env = orchestrated_demo.copy_env(tmp_path)
+    apply_env(monkeypatch, env)
+    window = "select distinct window_start_at from main.workspace_capacity_30d"
+    with duckdb.connect(env["CAPACITY_DUCKDB_PATH"], read_only=True) as reader:
+        (before,) = reader.execute(window).fetchall()
+        build = orchestrated_demo.defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=DagsterInstance.ephemeral(),
+            asset_selection=[AssetKey("workspace_capacity_30d")],
+            run_config=dbt_run_config(DBT_MODELS_OP, "2026-03-09T09:00:00Z"),
+        )
+        freshness = orchestrated_demo.defs.resolve_job_def(FRESHNESS_JOB).execute_in_process(
+            instance=DagsterInstance.ephemeral(), raise_on_error=False
+        )
+        assert build.success
+        (evaluation,) = freshness.get_asset_check_evaluations()  # ran, on the demo's old caches
+        assert evaluation.metadata["dbt_status"].value == "error"
+        assert reader.execute(window).fetchall() == [before]
+    with duckdb.connect(env["CAPACITY_DUCKDB_PATH"], read_only=True) as reader:
+        assert reader.execute(window).fetchall() == [(datetime(2026, 3, 9, 9, 0, tzinfo=UTC),)]
+    assert not list(tmp_path.glob("*.building*"))
+    shutil.rmtree(tmp_path / "target", ignore_errors=True)
