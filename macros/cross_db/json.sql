@@ -290,3 +290,23 @@
         ~ 'cast(' ~ index_expr ~ ' as int) + 1))'
     ) }}
 {%- endmacro %}
+
+{#-
+    How many elements a JSON array holds (callers apply it to arrays only):
+    for a test that counts a cache's entries without unnesting them.
+-#}
+{% macro json_array_length(json_expr) %}
+    {{- return(adapter.dispatch('json_array_length', 'capacity')(json_expr)) -}}
+{% endmacro %}
+
+{% macro default__json_array_length(json_expr) -%}
+    json_array_length({{ json_expr }})
+{%- endmacro %}
+
+{% macro postgres__json_array_length(json_expr) -%}
+    jsonb_array_length({{ json_expr }})
+{%- endmacro %}
+
+{% macro spark__json_array_length(json_expr) -%}
+    size(try_variant_get(try_parse_json({{ json_expr }}), '$', 'array<variant>'))
+{%- endmacro %}

@@ -50,8 +50,8 @@ def spark_unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def spark_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkDemo]:
-    """The demo seeds loaded, then built (models, unit and data tests) on Spark at its as_of."""
+def spark_runtime() -> None:
+    """dbt-spark, pyspark and a Java runtime are there (else skip, or fail under CI=true)."""
     if (
         importlib.util.find_spec("pyspark") is None
         or importlib.util.find_spec("dbt.adapters.spark") is None
@@ -60,6 +60,12 @@ def spark_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkDemo]:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         spark_unavailable("no Java runtime for Spark (java not on PATH, JAVA_HOME unset)")
 
+
+@pytest.fixture(scope="session")
+def spark_demo(
+    spark_runtime: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SparkDemo]:
+    """The demo seeds loaded, then built (models, unit and data tests) on Spark at its as_of."""
     tmp = tmp_path_factory.mktemp("spark_demo")
     spark_dir = tmp / "spark"
     with pytest.MonkeyPatch.context() as monkeypatch:

@@ -43,7 +43,9 @@ entry_counts as (
         {{ count_distinct('case when is_in_capacity_window then slot_start_at end') }}
             as available_slots_in_window,
         -- slot_start_at is NULL exactly when the entry (or a whole slotsUtc) is invalid
-        count(*) - count(slot_start_at) as invalid_entries
+        count(*) - count(slot_start_at) as invalid_entries,
+        -- what tests/dbt/assert_one_slot_entry_per_element checks against the array
+        count(*) as slot_entries
 
     from windowed_entries
     group by availability_cache_number
@@ -60,7 +62,8 @@ final as (
         {{ capacity_window_start() }} as window_start_at,
         {{ capacity_window_end() }} as window_end_at,
         coalesce(entry_counts.available_slots_in_window, 0) as available_slots_in_window,
-        coalesce(entry_counts.invalid_entries, 0) as invalid_slot_entries
+        coalesce(entry_counts.invalid_entries, 0) as invalid_slot_entries,
+        coalesce(entry_counts.slot_entries, 0) as slot_entries
 
     from caches
     left join entry_counts
