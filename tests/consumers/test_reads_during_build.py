@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -34,6 +35,10 @@ from capacity.warehouse import Warehouse
 
 BEFORE_AS_OF = DEMO_HISTORY_AS_OF[-1]  # the complete build readers start from
 WORKSPACE = "ws_acme"
+# Pauses between reads: readers that never pause take the 2 cores from the build they
+# wait for (a 20 s build took 70). Still dozens of reads, and several CLI runs, per build.
+READ_PAUSE_SECONDS = 0.05
+CLI_PAUSE_SECONDS = 0.5
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -82,6 +87,7 @@ class ReadLoop:
             card = _cli("kpi-card", "--output", str(self.card), env=self.env)
             if card.returncode != 0:
                 self.failures.append(f"capacity kpi-card: {card.stderr.strip()}")
+            time.sleep(CLI_PAUSE_SECONDS)
 
     def during(self, building: subprocess.Popen[str]) -> float:
         """Read until the build process ends; returns how long it ran."""
@@ -90,6 +96,7 @@ class ReadLoop:
         clis.start()
         while building.poll() is None:
             self.read_once()
+            time.sleep(READ_PAUSE_SECONDS)
         clis.join()
         return time.monotonic() - started
 
@@ -128,17 +135,31 @@ def _build_process(
             process.wait()
 
 
+@pytest.fixture(scope="module")
+def duckdb_before(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo built once at BEFORE_AS_OF; each test works on a copy of the file."""
+    tmp = tmp_path_factory.mktemp("reads_before")
+    database = tmp / "demo.duckdb"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate_dbt_paths(monkeypatch, tmp)
+        monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
+        dbt_runner.build(
+            target="dev", dbt_vars={"capacity_as_of": BEFORE_AS_OF}, load_demo_seeds=True
+        )
+    assert not publish.staging_path(database).exists()
+    return database
+
+
 def test_duckdb_readers_see_the_last_complete_build_while_a_build_runs(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    duckdb_before: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     database = tmp_path / "demo.duckdb"
+    shutil.copyfile(duckdb_before, database)
     isolate_dbt_paths(monkeypatch, tmp_path)
     monkeypatch.setenv("CAPACITY_HOME", str(tmp_path))
     monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
     monkeypatch.setenv("CAPACITY_TARGET", "dev")
     warehouse = Warehouse("duckdb", str(database), "main")
-    dbt_runner.build(target="dev", dbt_vars={"capacity_as_of": BEFORE_AS_OF}, load_demo_seeds=True)
-    assert not publish.staging_path(database).exists()
     before = _comparable(read_all_snapshots(warehouse), "duckdb")
     first_inode = database.stat().st_ino
 
@@ -155,13 +176,13 @@ def test_duckdb_readers_see_the_last_complete_build_while_a_build_runs(
 
 
 def test_a_failed_duckdb_build_leaves_the_last_complete_one(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    duckdb_before: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     database = tmp_path / "demo.duckdb"
+    shutil.copyfile(duckdb_before, database)
     isolate_dbt_paths(monkeypatch, tmp_path)
     monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
     warehouse = Warehouse("duckdb", str(database), "main")
-    dbt_runner.build(target="dev", dbt_vars={"capacity_as_of": BEFORE_AS_OF}, load_demo_seeds=True)
     before = read_all_snapshots(warehouse)
     with pytest.raises(dbt_runner.DbtCommandError):
         dbt_runner.build(
