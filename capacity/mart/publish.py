@@ -36,14 +36,20 @@ from capacity import settings
 
 log = logging.getLogger(__name__)
 
-# The file the dbt commands of the build in progress write, when one is in progress
-# in this process (nested publishing blocks share it).
-_building: list[Path] = []
+# The copies this process's dbt commands write, innermost last, and whether each is
+# switched in at the end (a build) or discarded (a read); nested blocks share the outer.
+_copies: list[tuple[Path, bool]] = []
 
 
-def building_path() -> Path | None:
-    """The staging file this process's build writes, or None outside a build."""
-    return _building[-1] if _building else None
+def _building_path() -> Path | None:
+    """The copy this process's dbt commands write, or None outside publishing blocks."""
+    return _copies[-1][0] if _copies else None
+
+
+def writes_a_copy() -> bool:
+    """Whether dbt commands started now write a copy of the DuckDB file (inside a
+    publishing or reading block) rather than the file readers open."""
+    return bool(_copies)
 
 
 @contextlib.contextmanager
@@ -51,16 +57,21 @@ def dbt_profile_environment() -> Iterator[None]:
     """``os.environ`` holds what profiles.yml reads (:func:`capacity.settings.profile_env`)
     for a dbt command run in the block, in this process or a child: inside a build, the
     staging copy as the DuckDB path (dbt writes the copy that is published, never the
-    file readers open); after the block, the live file again."""
-    resolved = settings.profile_env()
-    building = building_path()
-    os.environ.update(resolved)
+    file readers open). After the block every variable is as it was before."""
+    env = settings.profile_env()
+    building = _building_path()
     if building is not None:
-        os.environ["CAPACITY_DUCKDB_PATH"] = str(building)
+        env["CAPACITY_DUCKDB_PATH"] = str(building)
+    previous = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     try:
         yield
     finally:
-        os.environ.update(resolved)  # settings read the environment: the live file again
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def staging_path(live: Path) -> Path:
@@ -122,7 +133,12 @@ def reading_a_copy(target: str | None = None) -> Iterator[None]:
 @contextlib.contextmanager
 def _on_a_copy(target: str | None, *, switch_in: bool) -> Iterator[None]:
     engine = settings.TARGET_ENGINES.get(target or settings.default_target())
-    if engine != "duckdb" or _building:
+    if engine != "duckdb":
+        yield
+        return
+    if _copies:
+        if switch_in and not _copies[-1][1]:
+            raise RuntimeError("a build inside reading_a_copy() would write a discarded copy")
         yield
         return
     live = settings.duckdb_path()
@@ -135,7 +151,7 @@ def _on_a_copy(target: str | None, *, switch_in: bool) -> Iterator[None]:
             shutil.copyfile(live, staging)
             if wal_path(live).exists():  # a writer's changes not yet checkpointed
                 shutil.copyfile(wal_path(live), wal_path(staging))
-        _building.append(staging)
+        _copies.append((staging, switch_in))
         try:
             yield
             _release_dbt_connections()
@@ -153,7 +169,7 @@ def _on_a_copy(target: str | None, *, switch_in: bool) -> Iterator[None]:
             _remove(staging)
             raise
         finally:
-            _building.pop()
+            _copies.pop()
 
 
 def _release_dbt_connections() -> None:

@@ -16,11 +16,13 @@ from typing import Any
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetMaterialization,
     AssetsDefinition,
     Config,
     Failure,
     MaterializeResult,
     MetadataValue,
+    Output,
     asset,
 )
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
@@ -80,9 +82,18 @@ def stream_dbt(
         / f"{context.op_execution_context.op.name}-{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
     )
     # On DuckDB dbt builds a copy of the file, switched in when it succeeded
-    # (capacity.mart.publish): readers are never locked out by a scheduled build.
+    # (capacity.mart.publish): readers are never locked out by a scheduled build. The
+    # models' materialisations are reported once the copy is in place: a build that
+    # fails later (an error-severity test) leaves the live file as it was, and Dagster
+    # must not record models no reader sees. Check results are reported as they come.
+    held: list[Any] = []
     with publish.publishing(dbt.target), publish.dbt_profile_environment():
-        yield from dbt.cli(command, context=context, target_path=target_path).stream()
+        for event in dbt.cli(command, context=context, target_path=target_path).stream():
+            if publish.writes_a_copy() and isinstance(event, (Output, AssetMaterialization)):
+                held.append(event)
+            else:
+                yield event
+    yield from held
     shutil.rmtree(target_path, ignore_errors=True)
 
 

@@ -194,6 +194,9 @@ def test_a_failing_dbt_test_fails_its_check_and_the_run(
         "workspace_id__availability_source"
     )
     assert failed.get(key_test) == AssetCheckSeverity.ERROR
+    # The build's copy was discarded (the live file is unchanged): nothing is recorded
+    # as materialised that no reader will see.
+    assert not result.get_asset_materialization_events()
     shutil.rmtree(tmp_path / "target", ignore_errors=True)
 
 

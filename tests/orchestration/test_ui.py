@@ -58,7 +58,13 @@ def test_ui_shows_the_asset_graph_and_the_sessions_materialisation(
     try:
         page = context.new_page()
         SCRIPT.open_lineage(page, dagster_ui)
+        # The nodes' statuses load after the graph: wait for them (a loaded machine is slow).
         graph = page.inner_text("body")
+        for _ in range(120):
+            if graph.count("Materialized") >= 5:
+                break
+            page.wait_for_timeout(500)
+            graph = page.inner_text("body")
         # The asset, its neighbours up- and downstream, each node with its materialisation.
         for name in (
             "workspace_capacity_30d",
