@@ -45,6 +45,7 @@ PACKAGES = ("dbt-core", "dbt-duckdb", "dbt-postgres", "duckdb", "psycopg")
 SPARK_PACKAGES = ("dbt-spark", "pyspark")
 PG_SETTINGS = ("shared_buffers", "work_mem", "max_parallel_workers_per_gather", "jit")
 STEP_ORDER = ("dbt run", "dbt build", "hand-written SQL", "naive Python")
+STEP_LABELS = ("dbt", "dbt", "hand-written query", "naive loop")  # who opens the DuckDB
 
 
 def _cpu_model() -> str:
@@ -85,6 +86,18 @@ def _versions(result: BenchResult) -> list[tuple[str, str]]:
     return [(name, importlib.metadata.version(name)) for name in names]
 
 
+def _duckdb_users(result: BenchResult) -> list[str]:
+    """The run's processes that open a DuckDB: the generator, and each approach timed on it."""
+    timed = {
+        name
+        for engine_result in result.results
+        if engine_result.engine == "duckdb"
+        for name in engine_result.steps
+    }
+    labels = dict(zip(STEP_ORDER, STEP_LABELS, strict=True))
+    return list(dict.fromkeys(["generator", *(labels[n] for n in STEP_ORDER if n in timed)]))
+
+
 def environment_lines(result: BenchResult) -> list[str]:
     versions = ", ".join(f"{name} {version}" for name, version in _versions(result))
     load = " / ".join(
@@ -99,8 +112,8 @@ def environment_lines(result: BenchResult) -> list[str]:
         f"- Run: {result.started_at}, {result.seconds / 60:.1f} min in all, "
         f"seed {result.settings['seed']}",
         f"- DuckDB memory limit {result.settings.get('duckdb_memory_limit', 'default')} "
-        "(CAPACITY_DUCKDB_MEMORY_LIMIT) for every DuckDB of the run: generator, dbt, "
-        "hand-written query, naive loop",
+        "(CAPACITY_DUCKDB_MEMORY_LIMIT) for every DuckDB of the run: "
+        f"{', '.join(_duckdb_users(result))}",
         "",
         "Reproduce:",
         "",

@@ -212,7 +212,8 @@ def bench_engine(
     with_naive: bool = True,
     repeat: int = 1,
 ) -> EngineResult:
-    """Time dbt run (and build), the floor and the naive loop; check they all agree.
+    """Time dbt run (and build), the floor and (unless left out) the naive loop; check
+    that they all agree.
 
     dbt run and the hand-written query, the two the target ratio compares, run
     ``repeat`` times, alternately, and the best of each is kept; dbt build and the
