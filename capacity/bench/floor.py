@@ -431,8 +431,5 @@ def floor_sql(engine: str, app_schema: str) -> str:
         return postgres_floor_sql(app)
     if engine == "duckdb":
         return duckdb_floor_sql(app)
-    if engine == "spark":
-        from capacity.bench.spark import spark_floor_sql
-
-        return spark_floor_sql(app_schema)
+    # Spark's is capacity.bench.spark.spark_floor_sql (that module builds on this one).
     raise ValueError(f"unknown engine {engine!r}")

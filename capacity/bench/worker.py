@@ -70,6 +70,14 @@ def mart_figures(connection: Any, engine: str, schema: str) -> Figures:
     )
 
 
+def _floor_sql(engine: str, app_schema: str) -> str:
+    if engine == "spark":
+        from capacity.bench.spark import spark_floor_sql
+
+        return spark_floor_sql(app_schema)
+    return floor_sql(engine, app_schema)
+
+
 def run_task(
     task: str, engine: str, settings: BenchSettings, workspaces: int
 ) -> tuple[Figures, float]:
@@ -78,7 +86,7 @@ def run_task(
         started = time.perf_counter()
         if task == "floor":
             figures = figures_from_rows(
-                _fetch_all(connection, engine, floor_sql(engine, settings.app_schema))
+                _fetch_all(connection, engine, _floor_sql(engine, settings.app_schema))
             )
         elif task == "naive":
             figures = naive_figures(connection, engine, settings.app_schema, workspaces)
