@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import isolate_dbt_paths, postgres_scratch_build, skip_or_fail
+from support import duckdb_demo_build, isolate_dbt_paths, postgres_scratch_build, skip_or_fail
 
-from capacity.mart import dbt_runner
 from capacity.settings import DEMO_AS_OF, postgres_conninfo
 from capacity.warehouse import Warehouse
 
@@ -50,14 +49,7 @@ def isolated_dbt_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def duckdb_demo(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """The demo built on a fresh DuckDB file at the demo's as_of."""
-    tmp = tmp_path_factory.mktemp("duckdb_demo")
-    database = tmp / "demo.duckdb"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        isolate_dbt_paths(monkeypatch, tmp)
-        monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
-        dbt_runner.build(
-            target="dev", dbt_vars={"capacity_as_of": DEMO_AS_OF}, load_demo_seeds=True
-        )
+    database = duckdb_demo_build(tmp_path_factory.mktemp("duckdb_demo"), DEMO_AS_OF)
     return Warehouse("duckdb", str(database), "main")
 
 

@@ -36,20 +36,20 @@ from capacity import settings
 
 log = logging.getLogger(__name__)
 
-# The copies this process's dbt commands write, innermost last, and whether each is
-# switched in at the end (a build) or discarded (a read); nested blocks share the outer.
-_copies: list[tuple[Path, bool]] = []
+# The copy this process's dbt commands write while a block runs, and whether it is
+# switched in at the end (a build) or discarded (a read). Nested blocks share it.
+_copy: tuple[Path, bool] | None = None
 
 
 def _building_path() -> Path | None:
     """The copy this process's dbt commands write, or None outside publishing blocks."""
-    return _copies[-1][0] if _copies else None
+    return _copy[0] if _copy else None
 
 
 def writes_a_copy() -> bool:
     """Whether dbt commands started now write a copy of the DuckDB file (inside a
     publishing or reading block) rather than the file readers open."""
-    return bool(_copies)
+    return _copy is not None
 
 
 @contextlib.contextmanager
@@ -132,12 +132,13 @@ def reading_a_copy(target: str | None = None) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _on_a_copy(target: str | None, *, switch_in: bool) -> Iterator[None]:
+    global _copy
     engine = settings.TARGET_ENGINES.get(target or settings.default_target())
     if engine != "duckdb":
         yield
         return
-    if _copies:
-        if switch_in and not _copies[-1][1]:
+    if _copy is not None:
+        if switch_in and not _copy[1]:
             raise RuntimeError("a build inside reading_a_copy() would write a discarded copy")
         yield
         return
@@ -151,7 +152,7 @@ def _on_a_copy(target: str | None, *, switch_in: bool) -> Iterator[None]:
             shutil.copyfile(live, staging)
             if wal_path(live).exists():  # a writer's changes not yet checkpointed
                 shutil.copyfile(wal_path(live), wal_path(staging))
-        _copies.append((staging, switch_in))
+        _copy = (staging, switch_in)
         try:
             yield
             _release_dbt_connections()
@@ -169,7 +170,7 @@ def _on_a_copy(target: str | None, *, switch_in: bool) -> Iterator[None]:
             _remove(staging)
             raise
         finally:
-            _copies.pop()
+            _copy = None
 
 
 def _release_dbt_connections() -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import isolate_dbt_paths, postgres_scratch_build
+from support import duckdb_demo_build, isolate_dbt_paths, postgres_scratch_build
 
 from capacity.consumers.snapshot import read_all_snapshots
 from capacity.mart import dbt_runner, publish
@@ -138,14 +138,7 @@ def _build_process(
 @pytest.fixture(scope="module")
 def duckdb_before(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo built once at BEFORE_AS_OF; each test works on a copy of the file."""
-    tmp = tmp_path_factory.mktemp("reads_before")
-    database = tmp / "demo.duckdb"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        isolate_dbt_paths(monkeypatch, tmp)
-        monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
-        dbt_runner.build(
-            target="dev", dbt_vars={"capacity_as_of": BEFORE_AS_OF}, load_demo_seeds=True
-        )
+    database = duckdb_demo_build(tmp_path_factory.mktemp("reads_before"), BEFORE_AS_OF)
     assert not publish.staging_path(database).exists()
     return database
 
