@@ -58,7 +58,6 @@ def test_every_model_is_an_asset_and_every_test_a_check(dev_definitions) -> None
     assert singular == {
         "assert_daily_capacity_sums_to_window": "workspace_capacity_daily",
         "assert_marts_count_their_own_window": "workspace_capacity_30d_by_source",
-        "assert_one_slot_entry_per_element": "intermediate/int_availability_caches_counted",
     }
 
 

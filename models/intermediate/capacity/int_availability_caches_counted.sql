@@ -1,6 +1,11 @@
 {#-
     One row per cache: its distinct free slot starts inside the window and its
-    invalid entries, the two figures workspace_capacity_30d_by_source needs.
+    invalid entries, the two figures workspace_capacity_30d_by_source needs,
+    with the cache's own columns int_workspace_sources needs (its JSON type,
+    fetch time, range and error). Carried here, they are read from a table of
+    one row per cache: from the staging view, every read (the model's and each
+    of its data tests') would type every cached slotsUtc again (see
+    docs/decisions.md, 'Data tests on the tables, not on the slot views').
 
     The same counts as fct_available_slots (in-window rows) and
     fct_invalid_slot_entries give, in one pass over the entries instead of
@@ -44,7 +49,7 @@ entry_counts as (
             as available_slots_in_window,
         -- slot_start_at is NULL exactly when the entry (or a whole slotsUtc) is invalid
         count(*) - count(slot_start_at) as invalid_entries,
-        -- what tests/dbt/assert_one_slot_entry_per_element checks against the array
+        -- what the entries' key test checks against the array's length (see the YAML)
         count(*) as slot_entries
 
     from windowed_entries
@@ -58,6 +63,12 @@ final as (
         caches.availability_cache_id,
         caches.workspace_id,
         caches.availability_source,
+        caches.slots_json_type,
+        caches.slots_array_length,
+        caches.fetched_at,
+        caches.range_start_at,
+        caches.range_end_at,
+        caches.last_error,
         -- the window these counts are for: the marts check it is theirs
         {{ capacity_window_start() }} as window_start_at,
         {{ capacity_window_end() }} as window_end_at,

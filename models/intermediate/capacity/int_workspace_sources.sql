@@ -21,7 +21,7 @@ settings as (
 
 caches as (
 
-    select * from {{ ref('stg_app__workspace_availability_caches') }}
+    select * from {{ ref('int_availability_caches_counted') }}
 
 ),
 
