@@ -32,7 +32,9 @@ class BuildPyWithDbtProject(build_py):
             target.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, target / name)
         for name in DBT_PROJECT_DIRS:
-            shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
 
 
 setup(cmdclass={"build_py": BuildPyWithDbtProject})

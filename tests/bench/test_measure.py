@@ -1,14 +1,21 @@
-"""The benchmark's measurements: a child's own peak memory, and the best of repeats."""
+"""The benchmark's measurements: a child's own peak memory, and the best of repeats
+(dbt run, dbt build and the hand-written query alike, each repetition's figures checked)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
-from capacity.bench.measure import CommandFailed, run_measured
+from capacity.bench.dbt_bench import DbtTiming, parse_mode
+from capacity.bench.figures import FiguresDiffer
+from capacity.bench.floor import FIGURE_COLUMNS
+from capacity.bench.generate import GeneratedData
+from capacity.bench.measure import CommandFailed, Measured, run_measured
 from capacity.bench.runner import Step, best_of
+from capacity.bench.scenario import BenchSettings
 
 MIB = 2**20
 
@@ -68,3 +75,77 @@ def test_descendants_count_when_asked(tmp_path: Path) -> None:
     tree = run_measured(child, output_path=tmp_path / "tree.out", include_descendants=True)
     assert alone.peak_rss_bytes < 100 * MIB
     assert tree.peak_rss_bytes > 200 * MIB
+
+
+class _FakeDbt:
+    """dbt run and build that take the given work times, in the order called."""
+
+    def __init__(self, engine: str, settings: BenchSettings) -> None:
+        self.calls: list[str] = []
+
+    def _timing(self, command: str, seconds: float) -> DbtTiming:
+        self.calls.append(command)
+        process = Measured((command,), 0, seconds + 3, 2**20, Path(command))
+        return DbtTiming(command, process, "partial", seconds, 12, 100)
+
+    def run(self) -> DbtTiming:
+        return self._timing("run", (9.0, 8.0)[self.calls.count("run")])
+
+    def build(self) -> DbtTiming:
+        return self._timing("build", (20.0, 15.0)[self.calls.count("build")])
+
+
+def _fake_bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, figures: dict[str, list]):
+    """bench_engine with dbt and the workers faked: `figures` maps each task to the
+    figures its successive runs return."""
+    from capacity.bench import runner
+
+    monkeypatch.setattr(runner, "DbtBench", _FakeDbt)
+    served = {task: iter(values) for task, values in figures.items()}
+
+    def worker(task: str, engine: str, settings: BenchSettings, workspaces: int):
+        process = Measured((task,), 0, 5.0, 2**20, tmp_path / task)
+        return process, tmp_path / task
+
+    def read(path: Path):
+        return {"w1": next(served[path.name])}, {"seconds": 4.0}
+
+    monkeypatch.setattr(runner, "_worker", worker)
+    monkeypatch.setattr(runner, "read_figures", read)
+    data = GeneratedData(workspaces=10, slot_entries=100, rows={}, seconds=1.0)
+    settings = BenchSettings(data_dir=tmp_path)
+    return runner.bench_engine("duckdb", data, settings, with_naive=False, repeat=2)
+
+
+def test_repeat_keeps_the_best_build_and_checks_every_builds_figures(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    same = tuple(range(len(FIGURE_COLUMNS)))
+    other = (*same[:-1], 99)
+    result = _fake_bench(monkeypatch, tmp_path, {"mart": [same] * 4, "floor": [same] * 2})
+    build = result.steps["dbt build"]
+    assert build.work_seconds == 15.0
+    assert build.samples == (20.0, 15.0)
+    assert result.steps["dbt run"].samples == (9.0, 8.0)
+    assert result.steps["hand-written SQL"].samples == (4.0, 4.0)
+
+    # the second build's mart differs: no time is reported for it
+    with pytest.raises(FiguresDiffer, match="dbt build, run 2"):
+        _fake_bench(monkeypatch, tmp_path, {"mart": [same, same, same, other], "floor": [same] * 2})
+
+
+def test_parse_mode_from_the_file_log_at_info_or_debug(tmp_path: Path) -> None:
+    def log(*events: tuple[str, str]) -> Path:
+        path = tmp_path / "dbt.log"
+        lines = [json.dumps({"info": {"code": code, "msg": msg}}) for code, msg in events]
+        path.write_text("\n".join([*lines, "not json"]) + "\n")
+        return path
+
+    # at info level, no refusal means a partial parse; at debug, its detail shows
+    assert parse_mode(log(("Q001", "Running"))) == "partial"
+    assert parse_mode(log(("I040", "Partial parsing enabled: 0 files changed."))) == (
+        "partial (0 files changed)"
+    )
+    refused = ("I024", "Unable to do partial parsing because saved manifest not found.")
+    assert parse_mode(log(refused)) == "full: because saved manifest not found."
+    assert parse_mode(tmp_path / "missing.log") == "unknown (no log)"
