@@ -148,8 +148,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=bounded_int(1),
         default=1,
         metavar="N",
-        help="run dbt run and the hand-written query N times each, keep the best "
-        "(default: %(default)s)",
+        help="run dbt run, dbt build and the hand-written query N times each, "
+        "alternately, keep the best (default: %(default)s)",
     )
     bench.add_argument(
         "--keep-data", action="store_true", help="keep the last scale's generated data"

@@ -41,8 +41,12 @@ SELECTION = (
 # PartialParsingEnabled: "n files deleted, added, changed" (debug level: in the file log
 # only when dbt runs with --log-level-file debug)
 PARTIAL_PARSE_USED = "I040"
-# UnableToPartialParse, with the reason (info level: every full parse logs it)
+# UnableToPartialParse, with the reason (info level): a full parse with partial parsing
+# on, as the bench runs dbt, logs it
 PARTIAL_PARSE_REFUSED = "I024"
+# FoundStats, "Found n models, ..." (info level): dbt got past parsing
+PARSED = "W006"
+PARSE_EVENTS = (PARTIAL_PARSE_USED, PARTIAL_PARSE_REFUSED, PARSED)
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class DbtTiming:
 
     command: str
     process: Measured
-    parse: str  # "partial (0 changed)" or "full: <reason>"
+    parse: str  # "partial", "partial (0 files changed)", "full: <reason>", "unknown (...)"
     nodes_seconds: float  # first node start to last node end (0 for parse)
     model_count: int
     test_count: int
@@ -99,9 +103,14 @@ class DbtBench:
         }
         return [
             dbt_executable(),
-            # the project's file log level (info), as every build runs; JSON to read it
+            # The project's file log level, as every build runs, and partial parsing on,
+            # whatever the environment says (DBT_LOG_LEVEL_FILE, DBT_PARTIAL_PARSE):
+            # parse_mode reads the events logged at that level. JSON to read them.
             "--log-format-file",
             "json",
+            "--log-level-file",
+            "info",
+            "--partial-parse",
             command,
             "--project-dir",
             str(PROJECT_DIR),
@@ -172,19 +181,22 @@ def parse_mode(log_file: Path) -> str:
     """How the command parsed the project, from dbt's JSON file log."""
     if not log_file.exists():
         return "unknown (no log)"
-    mode = "unknown"
+    mode = "unknown (dbt did not get past parsing)"
     with log_file.open() as lines:
         for line in lines:
-            if PARTIAL_PARSE_USED not in line and PARTIAL_PARSE_REFUSED not in line:
+            if not any(code in line for code in PARSE_EVENTS):
                 continue
             try:
                 info: dict[str, Any] = json.loads(line)["info"]
             except (ValueError, KeyError):
                 continue
-            if info.get("code") == PARTIAL_PARSE_REFUSED:
+            code = info.get("code")
+            if code == PARTIAL_PARSE_REFUSED:
                 return "full: " + info.get("msg", "").removeprefix("Unable to do partial parsing ")
-            if info.get("code") == PARTIAL_PARSE_USED:
+            if code == PARTIAL_PARSE_USED:
                 mode = "partial (" + info.get("msg", "").removeprefix("Partial parsing enabled: ")
                 mode = mode.rstrip(".") + ")"
-    # No refusal: dbt parsed partially (the detail is logged at debug level only).
-    return "partial" if mode == "unknown" else mode
+            elif code == PARSED and mode.startswith("unknown"):
+                # past parsing with no refusal: partial (its detail is logged at debug only)
+                mode = "partial"
+    return mode

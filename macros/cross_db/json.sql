@@ -293,7 +293,8 @@
 
 {#-
     How many elements a JSON array holds (callers apply it to arrays only):
-    for a test that counts a cache's entries without unnesting them.
+    the caches' staging model measures each slotsUtc array with it, so that a
+    test can check a cache's entry count without unnesting the array.
 -#}
 {% macro json_array_length(json_expr) %}
     {{- return(adapter.dispatch('json_array_length', 'capacity')(json_expr)) -}}

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -14,7 +16,7 @@ from capacity.bench.figures import FiguresDiffer
 from capacity.bench.floor import FIGURE_COLUMNS
 from capacity.bench.generate import GeneratedData
 from capacity.bench.measure import CommandFailed, Measured, run_measured
-from capacity.bench.runner import Step, best_of
+from capacity.bench.runner import EngineResult, Step, best_of
 from capacity.bench.scenario import BenchSettings
 
 MIB = 2**20
@@ -78,34 +80,45 @@ def test_descendants_count_when_asked(tmp_path: Path) -> None:
 
 
 class _FakeDbt:
-    """dbt run and build that take the given work times, in the order called."""
+    """dbt run and build that take the given work times, in the order called; every
+    call goes to the shared `order`."""
+
+    order: ClassVar[list[str]] = []
 
     def __init__(self, engine: str, settings: BenchSettings) -> None:
-        self.calls: list[str] = []
+        pass
 
     def _timing(self, command: str, seconds: float) -> DbtTiming:
-        self.calls.append(command)
+        self.order.append(command)
         process = Measured((command,), 0, seconds + 3, 2**20, Path(command))
         return DbtTiming(command, process, "partial", seconds, 12, 100)
 
     def run(self) -> DbtTiming:
-        return self._timing("run", (9.0, 8.0)[self.calls.count("run")])
+        return self._timing("run", (9.0, 8.0)[self.order.count("run")])
 
     def build(self) -> DbtTiming:
-        return self._timing("build", (20.0, 15.0)[self.calls.count("build")])
+        return self._timing("build", (20.0, 15.0)[self.order.count("build")])
 
 
-def _fake_bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, figures: dict[str, list]):
-    """bench_engine with dbt and the workers faked: `figures` maps each task to the
-    figures its successive runs return."""
+SAME = tuple(range(len(FIGURE_COLUMNS)))
+OTHER = (*SAME[:-1], 99)
+
+
+def _fake_bench(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, figures: dict[str, list]
+) -> tuple[EngineResult, list[str]]:
+    """bench_engine, repeat 2, with dbt and the workers faked: `figures` maps each worker
+    task to the figures its successive runs return. Also returns the order of the calls."""
     from capacity.bench import runner
 
+    order: ClassVar[list[str]] = []
+    monkeypatch.setattr(_FakeDbt, "order", order)
     monkeypatch.setattr(runner, "DbtBench", _FakeDbt)
     served = {task: iter(values) for task, values in figures.items()}
 
     def worker(task: str, engine: str, settings: BenchSettings, workspaces: int):
-        process = Measured((task,), 0, 5.0, 2**20, tmp_path / task)
-        return process, tmp_path / task
+        order.append(task)
+        return Measured((task,), 0, 5.0, 2**20, tmp_path / task), tmp_path / task
 
     def read(path: Path):
         return {"w1": next(served[path.name])}, {"seconds": 4.0}
@@ -114,35 +127,55 @@ def _fake_bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, figures: dict[s
     monkeypatch.setattr(runner, "read_figures", read)
     data = GeneratedData(workspaces=10, slot_entries=100, rows={}, seconds=1.0)
     settings = BenchSettings(data_dir=tmp_path)
-    return runner.bench_engine("duckdb", data, settings, with_naive=False, repeat=2)
+    result = runner.bench_engine("duckdb", data, settings, with_naive=False, repeat=2)
+    return result, order
 
 
-def test_repeat_keeps_the_best_build_and_checks_every_builds_figures(
+def test_repeat_alternates_and_keeps_the_best_of_each(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    same = tuple(range(len(FIGURE_COLUMNS)))
-    other = (*same[:-1], 99)
-    result = _fake_bench(monkeypatch, tmp_path, {"mart": [same] * 4, "floor": [same] * 2})
+    result, order = _fake_bench(monkeypatch, tmp_path, {"mart": [SAME] * 4, "floor": [SAME] * 2})
+    assert order == ["run", "mart", "floor", "build", "mart"] * 2
     build = result.steps["dbt build"]
     assert build.work_seconds == 15.0
     assert build.samples == (20.0, 15.0)
     assert result.steps["dbt run"].samples == (9.0, 8.0)
     assert result.steps["hand-written SQL"].samples == (4.0, 4.0)
 
-    # the second build's mart differs: no time is reported for it
-    with pytest.raises(FiguresDiffer, match="dbt build, run 2"):
-        _fake_bench(monkeypatch, tmp_path, {"mart": [same, same, same, other], "floor": [same] * 2})
+
+@pytest.mark.parametrize(
+    ("task", "position", "name"),
+    [
+        ("mart", 0, "dbt run"),
+        ("mart", 1, "dbt build"),
+        ("mart", 2, "dbt run, run 2"),
+        ("mart", 3, "dbt build, run 2"),
+        ("floor", 0, "hand-written SQL"),
+        ("floor", 1, "hand-written SQL, run 2"),
+    ],
+)
+def test_every_repetitions_figures_are_checked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, task: str, position: int, name: str
+) -> None:
+    figures = {"mart": [SAME] * 4, "floor": [SAME] * 2}
+    figures[task] = [OTHER if index == position else SAME for index in range(len(figures[task]))]
+    # no time is reported for figures that differ, whichever repetition gave them
+    with pytest.raises(FiguresDiffer, match=re.escape(name)):
+        _fake_bench(monkeypatch, tmp_path, figures)
 
 
 def test_parse_mode_from_the_file_log_at_info_or_debug(tmp_path: Path) -> None:
     def log(*events: tuple[str, str]) -> Path:
         path = tmp_path / "dbt.log"
         lines = [json.dumps({"info": {"code": code, "msg": msg}}) for code, msg in events]
-        path.write_text("\n".join([*lines, "not json"]) + "\n")
+        path.write_text("\n".join([*lines, "I024 W006 not json"]) + "\n")
         return path
 
-    # at info level, no refusal means a partial parse; at debug, its detail shows
-    assert parse_mode(log(("Q001", "Running"))) == "partial"
+    # at info level, past parsing without a refusal is a partial parse; at debug, its
+    # detail shows; a log that never got past parsing says nothing
+    assert parse_mode(log(("W006", "Found 12 models"))) == "partial"
+    assert parse_mode(log(("Q001", "Running"))).startswith("unknown")
+    assert parse_mode(log()).startswith("unknown")
     assert parse_mode(log(("I040", "Partial parsing enabled: 0 files changed."))) == (
         "partial (0 files changed)"
     )
