@@ -181,7 +181,7 @@ def parse_mode(log_file: Path) -> str:
     """How the command parsed the project, from dbt's JSON file log."""
     if not log_file.exists():
         return "unknown (no log)"
-    mode = "unknown (dbt did not get past parsing)"
+    detail, parsed = None, False
     with log_file.open() as lines:
         for line in lines:
             if not any(code in line for code in PARSE_EVENTS):
@@ -190,13 +190,13 @@ def parse_mode(log_file: Path) -> str:
                 info: dict[str, Any] = json.loads(line)["info"]
             except (ValueError, KeyError):
                 continue
-            code = info.get("code")
+            code, message = info.get("code"), info.get("msg", "")
             if code == PARTIAL_PARSE_REFUSED:
-                return "full: " + info.get("msg", "").removeprefix("Unable to do partial parsing ")
+                return "full: " + message.removeprefix("Unable to do partial parsing ")
             if code == PARTIAL_PARSE_USED:
-                mode = "partial (" + info.get("msg", "").removeprefix("Partial parsing enabled: ")
-                mode = mode.rstrip(".") + ")"
-            elif code == PARSED and mode.startswith("unknown"):
-                # past parsing with no refusal: partial (its detail is logged at debug only)
-                mode = "partial"
-    return mode
+                detail = message.removeprefix("Partial parsing enabled: ").rstrip(".")
+            parsed = parsed or code == PARSED
+    if detail is not None:
+        return f"partial ({detail})"
+    # past parsing with no refusal: partial (its detail is logged at debug level only)
+    return "partial" if parsed else "unknown (dbt did not get past parsing)"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from capacity.bench.dbt_bench import DbtBench, DbtTiming
-from capacity.bench.figures import check_agree, read_figures
+from capacity.bench.figures import Figures, check_agree, read_figures
 from capacity.bench.generate import GeneratedData, remove_duckdb_file
 from capacity.bench.log import say
 from capacity.bench.measure import Measured, run_measured
@@ -225,6 +225,12 @@ def bench_engine(
     dbt = DbtBench(engine, settings)
     where = f"{engine} @ {data.workspaces:,}"
     figures = {}
+
+    def mart_figures() -> Figures:
+        """The mart dbt just built, read back by a worker of its own."""
+        _, mart_out = _worker("mart", engine, settings, data.workspaces)
+        return read_figures(mart_out)[0]
+
     runs: list[Step] = []
     floors: list[Step] = []
     builds: list[Step] = []
@@ -233,8 +239,7 @@ def bench_engine(
         suffix = "" if attempt == 1 else f", run {attempt}"
         say(f"{where}: dbt run (the capacity models), {attempt}/{repeat}")
         runs.append(Step.from_dbt("dbt run", dbt.run()))
-        _, mart_out = _worker("mart", engine, settings, data.workspaces)
-        figures[f"dbt run{suffix}"] = read_figures(mart_out)[0]
+        figures[f"dbt run{suffix}"] = mart_figures()
         say(f"{where}: hand-written query, {attempt}/{repeat}")
         process, out = _worker("floor", engine, settings, data.workspaces)
         figures[f"hand-written SQL{suffix}"], meta = read_figures(out)
@@ -242,8 +247,7 @@ def bench_engine(
         if with_build:
             say(f"{where}: dbt build (models, unit tests and data tests), {attempt}/{repeat}")
             builds.append(Step.from_dbt("dbt build", dbt.build()))
-            _, mart_out = _worker("mart", engine, settings, data.workspaces)
-            figures[f"dbt build{suffix}"] = read_figures(mart_out)[0]
+            figures[f"dbt build{suffix}"] = mart_figures()
     result.steps["dbt run"] = best_of(runs)
     result.steps["hand-written SQL"] = best_of(floors)
     if builds:

@@ -111,7 +111,7 @@ def _fake_bench(
     task to the figures its successive runs return. Also returns the order of the calls."""
     from capacity.bench import runner
 
-    order: ClassVar[list[str]] = []
+    order: list[str] = []
     monkeypatch.setattr(_FakeDbt, "order", order)
     monkeypatch.setattr(runner, "DbtBench", _FakeDbt)
     served = {task: iter(values) for task, values in figures.items()}
