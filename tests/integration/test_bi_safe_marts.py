@@ -7,6 +7,8 @@ read the built demo the way such a client does.
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -336,21 +338,74 @@ def test_every_contract_declares_its_key_and_never_null_columns(manifest: Any) -
             for name, column in node.columns.items()
             if any(c.type == "not_null" for c in column.constraints)
         }
-        tested = {
-            test.column_name
+        tests = [
+            test
             for test in manifest.nodes.values()
             if test.resource_type == "test"
             and getattr(test, "test_metadata", None) is not None
-            and test.test_metadata.name == "not_null"
             and test.attached_node == unique_id
-        }
-        assert not_null == tested, f"{node.name}: not_null constraints and tests differ"
+        ]
+        # one test checks every not_null constraint (where the engine enforces none)
+        assert [
+            t
+            for t in tests
+            if t.test_metadata.name == "not_null_columns"
+            and not t.test_metadata.kwargs.get("column_names")
+        ], node.name
+        assert set(NOT_NULL[node.name]) <= not_null, node.name
         key = [list(c.columns) for c in node.constraints if c.type == "primary_key"] or [
             [name]
             for name, column in node.columns.items()
             if any(c.type == "primary_key" for c in column.constraints)
         ]
         assert key == [PRIMARY_KEYS[node.name]], node.name
+        # the key's own columns keep their unique and not_null tests (single-column keys)
+        tested = {(t.test_metadata.name, t.column_name) for t in tests}
+        if len(key[0]) == 1:
+            assert {("unique", key[0][0]), ("not_null", key[0][0])} <= tested, node.name
         for name, column in node.columns.items():
             if name.endswith("_at"):
                 assert column.data_type == "timestamp with time zone", f"{node.name}.{name}"
+
+
+@pytest.mark.parametrize(
+    ("model", "column"),
+    [
+        # a contract's columns (no list): what Spark, which enforces no constraint, relies on
+        ("workspace_capacity_30d", "direct_book_cache_is_stale"),
+        ("fct_booked_appointments", "start_at"),
+        # a slot view's listed columns
+        ("fct_available_slots", "entry_count"),
+        ("fct_invalid_slot_entries", "invalid_reason"),
+    ],
+)
+def test_not_null_columns_fails_on_a_null(
+    duckdb_demo: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: str, column: str
+) -> None:
+    """On a copy of the demo where the relation is a plain table (no constraint, as Spark's
+    parquet holds a contracted mart) with a NULL in one row of one checked column, the
+    model's not_null_columns test fails on that row."""
+    import duckdb
+
+    copy = tmp_path / "demo.duckdb"
+    shutil.copyfile(duckdb_demo.dsn, copy)
+    relation = duckdb_demo.relation(model)
+    with duckdb.connect(str(copy)) as connection:
+        is_view = connection.execute(
+            "select count(*) from duckdb_views() where view_name = ?", [model]
+        ).fetchone()[0]
+        connection.execute(f"create table scratch_rows as select * from {relation}")
+        connection.execute(f"drop {'view' if is_view else 'table'} {relation}")
+        connection.execute(f"create table {relation} as select * from scratch_rows")
+        connection.execute(
+            f"update {relation} set {column} = null "
+            f"where rowid = (select min(rowid) from {relation})"
+        )
+    monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(copy))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    with pytest.raises(dbt_runner.DbtCommandError):
+        dbt_runner.run_dbt(["test", "--select", f"test_name:not_null_columns,{model}"])
+    run_results = json.loads((tmp_path / "target" / "run_results.json").read_text())
+    [result] = run_results["results"]
+    assert (result["status"], result["failures"]) == ("fail", 1)
