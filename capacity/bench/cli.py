@@ -2,8 +2,9 @@
 
 ``generate`` writes seeded SPEC §2 data for N workspaces to DuckDB and/or PostgreSQL;
 ``bench`` generates each scale in turn and times, on each engine, the capacity models
-(dbt run and dbt build), a hand-written query and the app's old Python loop, checks
-that all three give the same figures, and prints (and optionally writes) the tables.
+(dbt run; dbt build; dbt build as scheduled, without the unit tests), a hand-written
+query and the app's old Python loop, checks that all give the same figures, and prints
+(and optionally writes) the tables.
 The behaviour is documented in :mod:`capacity.bench`.
 """
 
@@ -113,7 +114,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "bench",
         help="time the capacity models against a hand-written query and the naive loop",
         description="For each scale: generate the data, then on each engine time dbt run and "
-        "dbt build of the capacity models, the hand-written query and the naive Python loop, "
+        "dbt build (with, then without the unit tests) of the capacity models, the "
+        "hand-written query and the naive Python loop, "
         "and check that all give the same figures. The generated data is removed at the end.",
     )
     bench.add_argument(
@@ -136,7 +138,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --write-markdown: the block marked `capacity bench NAME` instead of the "
         "unnamed one (a page can hold one block per command)",
     )
-    bench.add_argument("--no-build", action="store_true", help="skip dbt build (models with tests)")
+    bench.add_argument(
+        "--no-build", action="store_true", help="skip both dbt builds (models with tests)"
+    )
     bench.add_argument(
         "--no-naive",
         action="store_true",
@@ -148,7 +152,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=bounded_int(1),
         default=1,
         metavar="N",
-        help="run dbt run, dbt build and the hand-written query N times each, "
+        help="run dbt run, both dbt builds and the hand-written query N times each, "
         "alternately, keep the best (default: %(default)s)",
     )
     bench.add_argument(

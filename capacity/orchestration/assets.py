@@ -75,6 +75,7 @@ def stream_dbt(
     command = list(args)
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
+    context.log.info(f"dbt {' '.join(command)}")
     target_path = (
         settings.dbt_target_path()
         / "dagster"
@@ -98,7 +99,8 @@ def stream_dbt(
 
 
 def build_dbt_assets(project: DbtProject, with_seeds: bool) -> list[AssetsDefinition]:
-    """The models (every dbt test their checks) and, where dbt has them, the demo seeds.
+    """The models (their data tests their checks; the unit tests run in CI, not here)
+    and, where dbt has them, the demo seeds.
 
     The seeds get an op of their own: staging reads the app's tables through
     source(), so dbt does not order a seed before the view that selects from it, and
@@ -119,7 +121,7 @@ def build_dbt_assets(project: DbtProject, with_seeds: bool) -> list[AssetsDefini
         context: AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig
     ) -> Iterator[Any]:
         dbt_vars = {"capacity_as_of": check_as_of(config.as_of)} if config.as_of else None
-        yield from stream_dbt(context, dbt, ["build"], dbt_vars)
+        yield from stream_dbt(context, dbt, settings.SCHEDULED_DBT_BUILD, dbt_vars)
 
     if not with_seeds:
         return [capacity_dbt_models]

@@ -99,6 +99,9 @@ class _FakeDbt:
     def build(self) -> DbtTiming:
         return self._timing("build", (20.0, 15.0)[self.order.count("build")])
 
+    def scheduled_build(self) -> DbtTiming:
+        return self._timing("scheduled build", (14.0, 13.0)[self.order.count("scheduled build")])
+
 
 SAME = tuple(range(len(FIGURE_COLUMNS)))
 OTHER = (*SAME[:-1], 99)
@@ -134,11 +137,12 @@ def _fake_bench(
 def test_repeat_alternates_and_keeps_the_best_of_each(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    result, order = _fake_bench(monkeypatch, tmp_path, {"mart": [SAME] * 4, "floor": [SAME] * 2})
-    assert order == ["run", "mart", "floor", "build", "mart"] * 2
+    result, order = _fake_bench(monkeypatch, tmp_path, {"mart": [SAME] * 6, "floor": [SAME] * 2})
+    assert order == ["run", "mart", "floor", "build", "mart", "scheduled build", "mart"] * 2
     build = result.steps["dbt build"]
     assert build.work_seconds == 15.0
     assert build.samples == (20.0, 15.0)
+    assert result.steps["dbt build, scheduled"].samples == (14.0, 13.0)
     assert result.steps["dbt run"].samples == (9.0, 8.0)
     assert result.steps["hand-written SQL"].samples == (4.0, 4.0)
 
@@ -148,8 +152,10 @@ def test_repeat_alternates_and_keeps_the_best_of_each(
     [
         ("mart", 0, "dbt run"),
         ("mart", 1, "dbt build"),
-        ("mart", 2, "dbt run, run 2"),
-        ("mart", 3, "dbt build, run 2"),
+        ("mart", 2, "dbt build, scheduled"),
+        ("mart", 3, "dbt run, run 2"),
+        ("mart", 4, "dbt build, run 2"),
+        ("mart", 5, "dbt build, scheduled, run 2"),
         ("floor", 0, "hand-written SQL"),
         ("floor", 1, "hand-written SQL, run 2"),
     ],
@@ -157,7 +163,7 @@ def test_repeat_alternates_and_keeps_the_best_of_each(
 def test_every_repetitions_figures_are_checked(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, task: str, position: int, name: str
 ) -> None:
-    figures = {"mart": [SAME] * 4, "floor": [SAME] * 2}
+    figures = {"mart": [SAME] * 6, "floor": [SAME] * 2}
     figures[task] = [OTHER if index == position else SAME for index in range(len(figures[task]))]
     # no time is reported for figures that differ, whichever repetition gave them
     with pytest.raises(FiguresDiffer, match=re.escape(name)):

@@ -233,3 +233,20 @@ def test_a_reader_holding_the_file_never_blocks_a_dagster_build(
         assert reader.execute(window).fetchall() == [(datetime(2026, 3, 9, 9, 0, tzinfo=UTC),)]
     assert not list(tmp_path.glob("*.building*"))
     shutil.rmtree(tmp_path / "target", ignore_errors=True)
+
+
+def test_scheduled_build_runs_the_data_tests_not_the_unit_tests(
+    orchestrated_demo: OrchestratedDemo,
+) -> None:
+    """The unit tests check the SQL on fixed inputs: `make test` runs them, a scheduled
+    build does not (dbt's advice); the data tests, on the data just built, it does."""
+    run_id = orchestrated_demo.runs.main.run_id
+    commands = [
+        entry.user_message
+        for entry in orchestrated_demo.instance.all_logs(run_id)
+        if entry.user_message.startswith("dbt build")
+    ]
+    assert commands
+    assert all(" --exclude-resource-type unit_test" in command for command in commands)
+    checks = orchestrated_demo.runs.main.get_asset_check_evaluations()
+    assert len(checks) > 50
