@@ -127,7 +127,7 @@ class DbtBench:
         """Remove the saved manifest, so the next command parses from scratch."""
         (self.target_dir / "partial_parse.msgpack").unlink(missing_ok=True)
 
-    def _invoke(self, command: str, *extra: str) -> DbtTiming:
+    def _invoke(self, command: str, *extra: str, label: str = "") -> DbtTiming:
         log_file = self.log_dir / "dbt.log"
         log_file.unlink(missing_ok=True)
         (self.target_dir / "run_results.json").unlink(missing_ok=True)
@@ -135,7 +135,7 @@ class DbtBench:
             self.argv(command, *extra),
             env=self.env(),
             cwd=PROJECT_DIR,
-            output_path=self.settings.work_dir / f"dbt-{self.engine}-{command}.out",
+            output_path=self.settings.work_dir / f"dbt-{self.engine}-{label or command}.out",
             # dbt-spark's session runs in a JVM that pyspark starts as a child process
             include_descendants=self.engine == "spark",
         )
@@ -156,7 +156,7 @@ class DbtBench:
     def scheduled_build(self) -> DbtTiming:
         """The capacity models with their data tests, as a scheduled build runs them."""
         command, *flags = SCHEDULED_DBT_BUILD
-        return self._invoke(command, *SELECTION, *flags)
+        return self._invoke(command, *SELECTION, *flags, label="build-scheduled")
 
     def _node_window(self) -> tuple[float, int, int]:
         path = self.target_dir / "run_results.json"

@@ -34,7 +34,7 @@ NAIVE_ENGINES = ("duckdb", "postgres")
 # dbt build (models and tests) ÷ the hand-written query, work time; for both builds.
 TARGET_BUILD_RATIO = 2.5
 # The build as the orchestrator schedules it: models and data tests, no unit tests.
-SCHEDULED_BUILD = "dbt build, scheduled"
+SCHEDULED_BUILD_STEP = "dbt build, scheduled"
 
 
 @dataclass(frozen=True)
@@ -252,13 +252,13 @@ def bench_engine(
             builds.append(Step.from_dbt("dbt build", dbt.build()))
             figures[f"dbt build{suffix}"] = mart_figures()
             say(f"{where}: dbt build as scheduled (models and data tests), {attempt}/{repeat}")
-            scheduled_builds.append(Step.from_dbt(SCHEDULED_BUILD, dbt.scheduled_build()))
-            figures[f"{SCHEDULED_BUILD}{suffix}"] = mart_figures()
+            scheduled_builds.append(Step.from_dbt(SCHEDULED_BUILD_STEP, dbt.scheduled_build()))
+            figures[f"{SCHEDULED_BUILD_STEP}{suffix}"] = mart_figures()
     result.steps["dbt run"] = best_of(runs)
     result.steps["hand-written SQL"] = best_of(floors)
     if builds:
         result.steps["dbt build"] = best_of(builds)
-        result.steps[SCHEDULED_BUILD] = best_of(scheduled_builds)
+        result.steps[SCHEDULED_BUILD_STEP] = best_of(scheduled_builds)
     if with_naive and engine in NAIVE_ENGINES:
         say(f"{where}: naive Python loop")
         process, out = _worker("naive", engine, settings, data.workspaces)

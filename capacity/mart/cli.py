@@ -50,6 +50,7 @@ def _build(args: argparse.Namespace) -> int:
             target=args.target,
             dbt_vars=window_vars(args.as_of, args.app_schema),
             load_demo_seeds=args.demo_seeds,
+            scheduled=args.scheduled,
         )
     except dbt_runner.DbtCommandError as error:
         return fail("build", str(error))
@@ -74,6 +75,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     build.add_argument(
         "--demo-seeds", action="store_true", help="load the demo seeds first (DuckDB)"
+    )
+    build.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="as a scheduled build: the models and their data tests, not the unit tests "
+        "(those check the SQL on fixed inputs; make test runs them)",
     )
     add_json_option(build, "the mart")
     build.set_defaults(handler=_build)

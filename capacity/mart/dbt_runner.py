@@ -77,9 +77,11 @@ def build(
     target: str | None = None,
     dbt_vars: Mapping[str, Any] | None = None,
     load_demo_seeds: bool = False,
+    scheduled: bool = False,
     extra: Sequence[str] = (),
 ) -> None:
-    """Build (run + test) the project; with the demo, load the seeds first.
+    """Build (run + test) the project; with the demo, load the seeds first. A scheduled
+    build leaves the unit tests out (settings.SCHEDULED_DBT_BUILD).
 
     The demo seeds stand in for the app's tables and are read through
     source(), so dbt does not know the staging views depend on them: they
@@ -92,6 +94,9 @@ def build(
     with publish.publishing(target):
         if load_demo_seeds:
             run_dbt(["seed", "--full-refresh"], target=target, dbt_vars=dbt_vars)
+        command = settings.SCHEDULED_DBT_BUILD if scheduled else ("build",)
         run_dbt(
-            ["build", "--exclude", "resource_type:seed", *extra], target=target, dbt_vars=dbt_vars
+            [*command, "--exclude", "resource_type:seed", *extra],
+            target=target,
+            dbt_vars=dbt_vars,
         )

@@ -99,8 +99,8 @@ def stream_dbt(
 
 
 def build_dbt_assets(project: DbtProject, with_seeds: bool) -> list[AssetsDefinition]:
-    """The models (their data tests their checks; the unit tests run in CI, not here)
-    and, where dbt has them, the demo seeds.
+    """The models, with their data tests as their checks (the unit tests run in CI, not
+    here), and, where dbt has them, the demo seeds.
 
     The seeds get an op of their own: staging reads the app's tables through
     source(), so dbt does not order a seed before the view that selects from it, and

@@ -6,24 +6,37 @@
     not-null test per model').
 
     Without column_names: the columns the model's contract constrains NOT
-    NULL. PostgreSQL and DuckDB refuse such a NULL when they build the table;
-    on Spark (parquet) the constraints are declared, not enforced, and this
-    test is the check.
+    NULL, read from dbt's graph. PostgreSQL and DuckDB refuse such a NULL when
+    they build the table; on Spark (parquet) the constraints are declared, not
+    enforced, and this test is the check. That lookup needs the model itself:
+    with a `where` config (the model is then a subquery) pass column_names.
+
+    Column names are quoted (adapter.quote), as a contract's DDL quotes them:
+    name them as they are spelt in the table, not as expressions.
 -#}
 {% test not_null_columns(model, column_names=none) %}
     {%- set checked = column_names if column_names is not none else [] -%}
     {%- if execute and column_names is none -%}
+        {%- if model is string -%}
+            {{ exceptions.raise_compiler_error(
+                "not_null_columns: pass column_names when the test has a `where` config (" ~ model ~ ")"
+            ) }}
+        {%- endif -%}
         {%- set tested = graph.nodes.values()
             | selectattr('resource_type', 'equalto', 'model')
-            | selectattr('alias', 'equalto', model.identifier)
             | selectattr('schema', 'equalto', model.schema)
+            | selectattr('alias', 'equalto', model.identifier)
             | list -%}
-        {%- for node in tested -%}
-            {%- for column in node.columns.values() -%}
-                {%- if column.constraints | selectattr('type', 'equalto', 'not_null') | list -%}
-                    {%- do checked.append(column.name) -%}
-                {%- endif -%}
-            {%- endfor -%}
+        {%- if tested | length != 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "not_null_columns: " ~ tested | length ~ " models are " ~ model
+                ~ " in dbt's graph, not one: pass column_names"
+            ) }}
+        {%- endif -%}
+        {%- for column in tested[0].columns.values() -%}
+            {%- if column.constraints | selectattr('type', 'equalto', 'not_null') | list -%}
+                {%- do checked.append(column.name) -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     {%- if execute and not checked -%}

@@ -373,10 +373,8 @@ def test_every_contract_declares_its_key_and_never_null_columns(manifest: Any) -
     [
         # a contract's columns (no list): what Spark, which enforces no constraint, relies on
         ("workspace_capacity_30d", "direct_book_cache_is_stale"),
-        ("fct_booked_appointments", "start_at"),
         # a slot view's listed columns
         ("fct_available_slots", "entry_count"),
-        ("fct_invalid_slot_entries", "invalid_reason"),
     ],
 )
 def test_not_null_columns_fails_on_a_null(

@@ -12,6 +12,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, build_schedule_context
 from orchestration_support import OrchestratedDemo, apply_env, assert_builds_equal, dbt_model_names
 
@@ -21,6 +22,7 @@ from capacity.orchestration.assets import CONSTRAINED_FILE
 from capacity.orchestration.checks import FRESHNESS_CHECK_KEY
 from capacity.orchestration.jobs import FRESHNESS_JOB, HISTORY_JOB
 from capacity.orchestration.schedules import HISTORY_SCHEDULE
+from capacity.settings import DEMO_AS_OF, SCHEDULED_DBT_BUILD
 from capacity.warehouse import Warehouse, connect, fetch_dicts
 
 # The demo's warn-severity dbt tests that fail by design (docs/metric.md, "Bad input is
@@ -236,10 +238,13 @@ def test_a_reader_holding_the_file_never_blocks_a_dagster_build(
 
 
 def test_scheduled_build_runs_the_data_tests_not_the_unit_tests(
-    orchestrated_demo: OrchestratedDemo,
+    orchestrated_demo: OrchestratedDemo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The unit tests check the SQL on fixed inputs: `make test` runs them, a scheduled
     build does not (dbt's advice); the data tests, on the data just built, it does."""
+    from capacity.mart import dbt_runner
+
+    # the Dagster asset ran dbt with the scheduled build's arguments...
     run_id = orchestrated_demo.runs.main.run_id
     commands = [
         entry.user_message
@@ -247,6 +252,17 @@ def test_scheduled_build_runs_the_data_tests_not_the_unit_tests(
         if entry.user_message.startswith("dbt build")
     ]
     assert commands
-    assert all(" --exclude-resource-type unit_test" in command for command in commands)
-    checks = orchestrated_demo.runs.main.get_asset_check_evaluations()
-    assert len(checks) > 50
+    assert all(command.split()[1:4] == list(SCHEDULED_DBT_BUILD) for command in commands), commands
+    # ...and a scheduled build (`capacity build --scheduled` too) runs a model's data
+    # tests but none of its unit tests (on a copy of the orchestrated demo's file)
+    apply_env(monkeypatch, orchestrated_demo.env)
+    monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(tmp_path / "demo.duckdb"))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    shutil.copyfile(orchestrated_demo.database, tmp_path / "demo.duckdb")
+    model = ["--select", "fct_booked_appointments"]
+    listed = dbt_runner.run_dbt(["ls", "--resource-type", "unit_test", *model])
+    assert listed.result, "the model has unit tests to leave out"
+    dbt_runner.build(scheduled=True, dbt_vars={"capacity_as_of": DEMO_AS_OF}, extra=model)
+    run_results = json.loads((tmp_path / "target" / "run_results.json").read_text())
+    kinds = {result["unique_id"].split(".")[0] for result in run_results["results"]}
+    assert kinds == {"model", "test"}
