@@ -148,6 +148,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "hand-written query are still compared)",
     )
     bench.add_argument(
+        "--whole-project",
+        action="store_true",
+        help="also time one dbt build of the whole project as the schedule runs it (the "
+        "slot facts, the planning marts and every data test; no target)",
+    )
+    bench.add_argument(
         "--repeat",
         type=bounded_int(1),
         default=1,
@@ -193,6 +199,8 @@ def _command_line(args: argparse.Namespace) -> str:
         parts.append("--no-build")
     if args.no_naive:
         parts.append("--no-naive")
+    if args.whole_project:
+        parts.append("--whole-project")
     if args.write_markdown:
         parts.append(f"--write-markdown {args.write_markdown}")
     if args.markdown_block:
@@ -227,6 +235,7 @@ def handle_bench(args: argparse.Namespace) -> int:
             command=_command_line(args),
             with_build=not args.no_build,
             with_naive=not args.no_naive,
+            with_whole_project=args.whole_project,
             keep_data=args.keep_data,
             repeat=args.repeat,
         )

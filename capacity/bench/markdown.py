@@ -17,6 +17,7 @@ from capacity.bench.runner import (
     SCHEDULED_BUILD_STEP,
     TARGET_BUILD_RATIO,
     TARGET_RATIO,
+    WHOLE_PROJECT_STEP,
     BenchResult,
     EngineResult,
     Step,
@@ -45,12 +46,20 @@ def markers(block: str | None) -> tuple[str, str]:
 PACKAGES = ("dbt-core", "dbt-duckdb", "dbt-postgres", "duckdb", "psycopg")
 SPARK_PACKAGES = ("dbt-spark", "pyspark")
 PG_SETTINGS = ("shared_buffers", "work_mem", "max_parallel_workers_per_gather", "jit")
-STEP_ORDER = ("dbt run", "dbt build", SCHEDULED_BUILD_STEP, "hand-written SQL", "naive Python")
+STEP_ORDER = (
+    "dbt run",
+    "dbt build",
+    SCHEDULED_BUILD_STEP,
+    WHOLE_PROJECT_STEP,
+    "hand-written SQL",
+    "naive Python",
+)
 # Who opens the DuckDB in each step, as the report names them.
 DUCKDB_USERS = {
     "dbt run": "dbt",
     "dbt build": "dbt",
     SCHEDULED_BUILD_STEP: "dbt",
+    WHOLE_PROJECT_STEP: "dbt",
     "hand-written SQL": "hand-written query",
     "naive Python": "naive loop",
 }

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import pytest
 
-from capacity.bench.dbt_bench import DbtTiming, parse_mode
+from capacity.bench.dbt_bench import DbtBench, DbtTiming, parse_mode
 from capacity.bench.figures import FiguresDiffer
 from capacity.bench.floor import FIGURE_COLUMNS
 from capacity.bench.generate import GeneratedData
@@ -102,13 +102,20 @@ class _FakeDbt:
     def scheduled_build(self) -> DbtTiming:
         return self._timing("scheduled build", (14.0, 13.0)[self.order.count("scheduled build")])
 
+    def whole_project_build(self) -> DbtTiming:
+        return self._timing("whole project", 60.0)
+
 
 SAME = tuple(range(len(FIGURE_COLUMNS)))
 OTHER = (*SAME[:-1], 99)
 
 
 def _fake_bench(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, figures: dict[str, list]
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    figures: dict[str, list],
+    *,
+    with_whole_project: bool = False,
 ) -> tuple[EngineResult, list[str]]:
     """bench_engine, repeat 2, with dbt and the workers faked: `figures` maps each worker
     task to the figures its successive runs return. Also returns the order of the calls."""
@@ -130,7 +137,9 @@ def _fake_bench(
     monkeypatch.setattr(runner, "read_figures", read)
     data = GeneratedData(workspaces=10, slot_entries=100, rows={}, seconds=1.0)
     settings = BenchSettings(data_dir=tmp_path)
-    result = runner.bench_engine("duckdb", data, settings, with_naive=False, repeat=2)
+    result = runner.bench_engine(
+        "duckdb", data, settings, with_naive=False, with_whole_project=with_whole_project, repeat=2
+    )
     return result, order
 
 
@@ -145,6 +154,21 @@ def test_repeat_alternates_and_keeps_the_best_of_each(
     assert result.steps["dbt build, scheduled"].samples == (14.0, 13.0)
     assert result.steps["dbt run"].samples == (9.0, 8.0)
     assert result.steps["hand-written SQL"].samples == (4.0, 4.0)
+
+
+def test_the_whole_project_builds_once_after_the_repetitions(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    figures = {"mart": [SAME] * 7, "floor": [SAME] * 2}
+    result, order = _fake_bench(monkeypatch, tmp_path, figures, with_whole_project=True)
+    repetition = ["run", "mart", "floor", "build", "mart", "scheduled build", "mart"]
+    assert order == [*repetition, *repetition, "whole project", "mart"]
+    whole = result.steps["dbt build, whole project, scheduled"]
+    assert (whole.work_seconds, whole.samples) == (60.0, ())
+    # the mart it leaves behind is checked like every other build's
+    figures["mart"][-1] = OTHER
+    with pytest.raises(FiguresDiffer, match="whole project"):
+        _fake_bench(monkeypatch, tmp_path, figures, with_whole_project=True)
 
 
 @pytest.mark.parametrize(
@@ -168,6 +192,36 @@ def test_every_repetitions_figures_are_checked(
     # no time is reported for figures that differ, whichever repetition gave them
     with pytest.raises(FiguresDiffer, match=re.escape(name)):
         _fake_bench(monkeypatch, tmp_path, figures)
+
+
+def _node(unique_id: str, status: str, start: str, end: str) -> dict[str, object]:
+    day = "2026-12-03T12:00:"
+    timing = [{"name": "execute", "started_at": day + start, "completed_at": day + end}]
+    return {"unique_id": unique_id, "status": status, "timing": timing}
+
+
+def test_node_window_spans_the_nodes_and_takes_exposures_as_no_op(tmp_path: Path) -> None:
+    dbt = DbtBench("duckdb", BenchSettings(data_dir=tmp_path))
+    dbt.target_dir.mkdir(parents=True)
+    results = [
+        _node("model.capacity.m", "success", "01.000000Z", "04.000000Z"),
+        _node("test.capacity.t", "warn", "04.000000Z", "05.500000Z"),
+        _node("unit_test.capacity.m.u", "pass", "00.500000Z", "01.000000Z"),
+        # a build of the whole project lists the exposures, which run nothing
+        _node("exposure.capacity.e", "no-op", "05.500000Z", "05.500001Z"),
+    ]
+    run_results = dbt.target_dir / "run_results.json"
+    run_results.write_text(json.dumps({"results": results}))
+    assert dbt._node_window() == (pytest.approx(5.000001), 1, 2)
+    # anything else that did not succeed stops the benchmark, an exposure included
+    for failed in (
+        _node("model.capacity.n", "error", "01.0Z", "02.0Z"),
+        _node("exposure.capacity.f", "error", "01.0Z", "02.0Z"),
+        _node("test.capacity.s", "skipped", "01.0Z", "02.0Z"),
+    ):
+        run_results.write_text(json.dumps({"results": [*results, failed]}))
+        with pytest.raises(RuntimeError, match=re.escape(str(failed["unique_id"]))):
+            dbt._node_window()
 
 
 def test_parse_mode_from_the_file_log_at_info_or_debug(tmp_path: Path) -> None:
