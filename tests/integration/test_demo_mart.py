@@ -70,6 +70,27 @@ def test_duckdb_and_postgres_models_are_identical(
     assert rows(duckdb_demo) == rows(postgres_demo)
 
 
+@pytest.mark.postgres
+def test_postgres_analyzes_the_slots_fact_as_it_is_built(postgres_demo: Warehouse) -> None:
+    """Its data tests group its rows straight after the build: without statistics,
+    PostgreSQL plans that for a couple of hundred groups (docs/decisions.md, 'Slot facts
+    as tables, read once per build'). last_analyze is set by ANALYZE, never by
+    autovacuum (last_autoanalyze)."""
+    with connect(postgres_demo) as connection:
+        rows = fetch_dicts(
+            connection,
+            "select relname, last_analyze from pg_stat_user_tables "
+            "where relid in (to_regclass(%s), to_regclass(%s))",
+            [
+                postgres_demo.relation("fct_available_slots"),
+                postgres_demo.relation("fct_invalid_slot_entries"),
+            ],
+        )
+    analyzed = {row["relname"]: row["last_analyze"] is not None for row in rows}
+    # the quarantine is small: left to autovacuum
+    assert analyzed == {"fct_available_slots": True, "fct_invalid_slot_entries": False}
+
+
 def check_cache_counts_match_the_facts(warehouse: Warehouse) -> None:
     """int_availability_caches_counted gives, in one pass, the counts of the slots fact
     (in-window rows) and of the quarantine: both ways must agree, cache by cache.
