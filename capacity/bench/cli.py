@@ -139,7 +139,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "unnamed one (a page can hold one block per command)",
     )
     bench.add_argument(
-        "--no-build", action="store_true", help="skip both dbt builds (models with tests)"
+        "--no-build",
+        action="store_true",
+        help="skip both dbt builds of the capacity models (with tests; --whole-project "
+        "still builds the whole project)",
     )
     bench.add_argument(
         "--no-naive",

@@ -226,7 +226,8 @@ def growth_table(results: Iterable[EngineResult]) -> list[str]:
         workspaces = result.workspaces / before.workspaces
         entries = result.slot_entries / before.slot_entries
         for name in STEP_ORDER:
-            if name not in result.steps or name not in before.steps:
+            # the whole project's build has no target, growth included
+            if name == WHOLE_PROJECT_STEP or name not in result.steps or name not in before.steps:
                 continue
             old, new = before.steps[name].work_seconds, result.steps[name].work_seconds
             growth = new / old if old else float("inf")

@@ -9,7 +9,7 @@ import pytest
 
 from capacity import settings
 from capacity.bench.markdown import growth_table, markers, peak_memory_lines, write_markdown
-from capacity.bench.runner import BenchResult, EngineResult, Step
+from capacity.bench.runner import WHOLE_PROJECT_STEP, BenchResult, EngineResult, Step
 from capacity.bench.scenario import BenchSettings
 from capacity.settings import DUCKDB_MEMORY_LIMIT_DEFAULT, PROJECT_DIR, duckdb_memory_limit
 from capacity.warehouse import Warehouse, connect
@@ -84,6 +84,10 @@ def test_growth_is_checked_against_the_growth_of_the_workspaces() -> None:
     assert table[2].endswith("| ≤ 10.0 (met) |")
     assert table[3].endswith("| ≤ 10.0 (**not met**) |")  # 3.5 → 40: 11.4 times
     assert growth_table(results[:1]) == []  # one scale: nothing to compare
+    # the whole project's build is a figure, without a target, growth included
+    for result in results:
+        result.steps[WHOLE_PROJECT_STEP] = Step(WHOLE_PROJECT_STEP, 90, 80, GIB)
+    assert growth_table(results)[2:] == table[2:]
 
 
 def test_the_largest_peak_of_any_process_is_checked_against_8_gib() -> None:

@@ -373,7 +373,7 @@ def test_every_contract_declares_its_key_and_never_null_columns(manifest: Any) -
     [
         # a contract's columns (no list): what Spark, which enforces no constraint, relies on
         ("workspace_capacity_30d", "direct_book_cache_is_stale"),
-        # a slot view's listed columns
+        # a slot fact's listed columns
         ("fct_available_slots", "entry_count"),
     ],
 )
@@ -389,11 +389,8 @@ def test_not_null_columns_fails_on_a_null(
     shutil.copyfile(duckdb_demo.dsn, copy)
     relation = duckdb_demo.relation(model)
     with duckdb.connect(str(copy)) as connection:
-        is_view = connection.execute(
-            "select count(*) from duckdb_views() where view_name = ?", [model]
-        ).fetchone()[0]
         connection.execute(f"create table scratch_rows as select * from {relation}")
-        connection.execute(f"drop {'view' if is_view else 'table'} {relation}")
+        connection.execute(f"drop table {relation}")
         connection.execute(f"create table {relation} as select * from scratch_rows")
         connection.execute(
             f"update {relation} set {column} = null "
