@@ -185,14 +185,13 @@
     DuckDB: the elements' texts, one list computed from the whole array at
     once (json_extract_string; '$[*]' of anything but an array is an empty
     list, so no guard is needed), unnested in the select list with their
-    positions. The source rows are materialised first: a scan of the table
-    runs in parallel by row group (a few, for thousands of large arrays), a
-    scan of the materialised rows by chunk, so the costly list extraction uses
-    every core (see docs/decisions.md, 'A select-list UNNEST over
-    materialised rows on DuckDB'). Not a lateral join: DuckDB decorrelates a
-    lateral subquery that reads FROM a relation (json_each) into a join on the
-    whole JSON value (see docs/decisions.md, 'No lateral subquery over a
-    relation on DuckDB').
+    positions. The source rows are streamed, not kept (kept, every slotsUtc
+    is copied: past the memory limit at 100,000 workspaces); the staging view
+    reads them in slices so that the list extraction uses every core (see
+    docs/decisions.md, 'The caches read in slices on DuckDB'). Not a lateral
+    join: DuckDB decorrelates a lateral subquery that reads FROM a relation
+    (json_each) into a join on the whole JSON value (see docs/decisions.md,
+    'No lateral subquery over a relation on DuckDB').
 -#}
 {% macro duckdb__json_array_element_rows(relation, json_column, carried_columns) -%}
     with element_source as not materialized (

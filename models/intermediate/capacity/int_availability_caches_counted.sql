@@ -15,6 +15,12 @@
     key within this one query (staging numbers them alike for the entries
     and for the caches below, as long as the entries model stays a view),
     not by the 20-character id.
+
+    Only the arrays' elements are read from the entries: a slotsUtc that is
+    not an array is the one entry of its cache, counted here from the cache's
+    own JSON type, so that this query does not read every slotsUtc once more
+    to find those values (see docs/decisions.md, 'The caches read in slices on
+    DuckDB').
 -#}
 with
 
@@ -24,9 +30,10 @@ caches as (
 
 ),
 
-slot_entries as (
+array_elements as (
 
     select * from {{ ref('int_availability_slot_entries') }}
+    where entry_index is not null
 
 ),
 
@@ -37,7 +44,7 @@ windowed_entries as (
         slot_start_at,
         {{ is_in_capacity_window('slot_start_at') }} as is_in_capacity_window
 
-    from slot_entries
+    from array_elements
 
 ),
 
@@ -47,17 +54,17 @@ entry_counts as (
         availability_cache_number,
         {{ count_distinct('case when is_in_capacity_window then slot_start_at end') }}
             as available_slots_in_window,
-        -- slot_start_at is NULL exactly when the entry (or a whole slotsUtc) is invalid
-        count(*) - count(slot_start_at) as invalid_entries,
+        -- slot_start_at is NULL exactly when the element is invalid
+        count(*) - count(slot_start_at) as invalid_elements,
         -- what the entries' key test checks against the array's length (see the YAML)
-        count(*) as slot_entries
+        count(*) as array_elements
 
     from windowed_entries
     group by availability_cache_number
 
 ),
 
-final as (
+counted as (
 
     select
         caches.availability_cache_id,
@@ -69,16 +76,38 @@ final as (
         caches.range_start_at,
         caches.range_end_at,
         caches.last_error,
-        -- the window these counts are for: the marts check it is theirs
-        {{ capacity_window_start() }} as window_start_at,
-        {{ capacity_window_end() }} as window_end_at,
+        -- a slotsUtc that is not an array (a SQL NULL too) is one invalid entry
+        case when caches.slots_json_type = 'array' then 0 else 1 end as whole_value_entries,
         coalesce(entry_counts.available_slots_in_window, 0) as available_slots_in_window,
-        coalesce(entry_counts.invalid_entries, 0) as invalid_slot_entries,
-        coalesce(entry_counts.slot_entries, 0) as slot_entries
+        coalesce(entry_counts.invalid_elements, 0) as invalid_elements,
+        coalesce(entry_counts.array_elements, 0) as array_elements
 
     from caches
     left join entry_counts
         on caches.availability_cache_number = entry_counts.availability_cache_number
+
+),
+
+final as (
+
+    select
+        availability_cache_id,
+        workspace_id,
+        availability_source,
+        slots_json_type,
+        slots_array_length,
+        fetched_at,
+        range_start_at,
+        range_end_at,
+        last_error,
+        -- the window these counts are for: the marts check it is theirs
+        {{ capacity_window_start() }} as window_start_at,
+        {{ capacity_window_end() }} as window_end_at,
+        available_slots_in_window,
+        invalid_elements + whole_value_entries as invalid_slot_entries,
+        array_elements + whole_value_entries as slot_entries
+
+    from counted
 
 )
 
