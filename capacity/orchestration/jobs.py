@@ -1,7 +1,7 @@
 """The jobs: the marts, the history, the cache's freshness, and the backfill.
 
-- capacity_marts_job: every dbt model but the history, their tests, the source
-  tests, then the snapshots, the card and the constrained list. Scheduled.
+- capacity_marts_job: every dbt model but the history, their tests, then the
+  snapshots, the card and the constrained list. Scheduled.
 - capacity_history_job: every dbt model, the history included, at the as_of of its
   run config: the tick's, or a missed day's when run by hand (`capacity build
   --as-of`, the documented way to backfill the history). Not the history and its
@@ -58,10 +58,7 @@ AUTOMATION_TAGS = ("dagster/schedule_name", "dagster/sensor_name")
 
 def marts_selection(dbt_models: AssetsDefinition) -> AssetSelection:
     models = build_dbt_asset_selection([dbt_models], dbt_exclude=HISTORY_MODEL)
-    # The source tests (the app tables' keys) are checks of the sources, not of a model:
-    # selected apart, they run in the same dbt build.
-    source_tests = [key for key in dbt_models.check_keys if key.asset_key not in dbt_models.keys]
-    return models | AssetSelection.checks(*source_tests) | AssetSelection.assets(*CONSUMER_ASSETS)
+    return models | AssetSelection.assets(*CONSUMER_ASSETS)
 
 
 def history_selection(dbt_models: AssetsDefinition) -> AssetSelection:

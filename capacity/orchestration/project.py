@@ -15,12 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    DbtProject,
-)
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
 
 from capacity import settings
 
@@ -98,12 +93,9 @@ def _group(props: Mapping[str, Any]) -> str:
 
 
 class CapacityTranslator(DagsterDbtTranslator):
-    """dagster-dbt's keys (schema folder / model name: the warehouse's layout), groups by
-    layer, and the source tests as checks too (the app tables' keys are what the marts'
-    joins rely on)."""
-
-    def __init__(self) -> None:
-        super().__init__(DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
+    """dagster-dbt's keys (schema folder / model name: the warehouse's layout) and groups
+    by layer. The app tables' keys are tested on the staging models, so their checks are
+    those models' (the sources carry no tests)."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> Any:
         spec = super().get_asset_spec(manifest, unique_id, project)
