@@ -29,14 +29,18 @@ def skip_or_fail(what: str, hint: str) -> None:
     pytest.skip(f"{what} ({hint})")
 
 
-def duckdb_demo_build(tmp: Path, as_of: str) -> Path:
-    """The demo seeds and models built by dbt at `as_of` in a fresh DuckDB file under
-    `tmp` (dbt's target/ and logs/ there too); the file's path."""
+def duckdb_demo_build(tmp: Path, as_of: str, dbt_vars: Mapping[str, Any] | None = None) -> Path:
+    """The demo seeds and models built by dbt at `as_of` (and `dbt_vars`) in a fresh DuckDB
+    file under `tmp` (dbt's target/ and logs/ there too); the file's path."""
     database = tmp / "demo.duckdb"
     with pytest.MonkeyPatch.context() as monkeypatch:
         isolate_dbt_paths(monkeypatch, tmp)
         monkeypatch.setenv("CAPACITY_DUCKDB_PATH", str(database))
-        dbt_runner.build(target="dev", dbt_vars={"capacity_as_of": as_of}, load_demo_seeds=True)
+        dbt_runner.build(
+            target="dev",
+            dbt_vars={**(dbt_vars or {}), "capacity_as_of": as_of},
+            load_demo_seeds=True,
+        )
     return database
 
 

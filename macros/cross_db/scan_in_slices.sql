@@ -13,12 +13,16 @@
     rows (see docs/decisions.md, 'The caches read in slices on DuckDB').
 
     The first slice is open below and the last open above, so every row is in
-    exactly one slice whatever the row ids are (a deleted row leaves a gap);
-    the bounds only balance the slices. Sliced only when relation is a table of
-    a DuckDB database (no rowid on a view, a CTE standing in for it in a unit
-    test, or an attached database of another engine) with at least a vector of
-    rows per slice; otherwise a plain SELECT. Other engines split a scan
-    themselves (PostgreSQL by block, Spark by file split).
+    exactly one slice whatever the row ids are (a deleted row leaves a gap;
+    rows appended past the row count all fall in the last slice, which then
+    does more than its share); the bounds only balance the slices. Sliced
+    only when relation is a whole table of a DuckDB database (its own or an
+    attached DuckDB file) whose row ids are DuckDB's (no column named rowid),
+    with at least a vector of rows per slice. Otherwise a plain SELECT: a
+    view or an attached database of another engine has no row ids, and
+    neither has the CTE a unit test puts in the table's place or the
+    subquery dbt makes of it under --empty or --sample. Other engines split a
+    scan themselves (PostgreSQL by block, Spark by file split).
 -#}
 {% macro scan_in_slices(relation) %}
     {{- return(adapter.dispatch('scan_in_slices', 'capacity')(relation)) -}}
@@ -53,14 +57,17 @@
 {#-
     How many slices duckdb__scan_in_slices reads relation in: the var
     capacity_duckdb_scan_slices when set, else DuckDB's thread count, at most
-    one per vector (2,048 rows) of the table; 1 when relation is not a table
-    of a DuckDB database, or while dbt parses (no queries then).
+    one per vector (2,048 rows) of the table's estimated size (deleted rows
+    count until DuckDB reclaims them); 1 when relation cannot be sliced (see
+    above) or while dbt parses (no queries then). Names are compared without
+    case, as DuckDB resolves them.
 -#}
 {% macro duckdb_scan_slice_count(relation) -%}
-    {%- if not execute or relation is string or relation.identifier is none -%}
+    {%- if not execute or relation.type == 'cte' or relation.limit is not none
+        or relation.event_time_filter is not none or relation.identifier is none -%}
         {{- return(1) -}}
     {%- endif -%}
-    {%- set requested = var('capacity_duckdb_scan_slices', none) -%}
+    {%- set requested = var('capacity_duckdb_scan_slices') -%}
     {%- set query -%}
         select {% if requested is none -%}
             least(cast(current_setting('threads') as bigint), tables.estimated_size // 2048)
@@ -72,10 +79,25 @@
             on tables.database_name = databases.database_name
         where
             databases.type = 'duckdb'
-            and tables.database_name = '{{ relation.database }}'
-            and tables.schema_name = '{{ relation.schema }}'
-            and tables.table_name = '{{ relation.identifier }}'
+            and lower(tables.database_name) = lower({{ capacity.sql_string(relation.database) }})
+            and lower(tables.schema_name) = lower({{ capacity.sql_string(relation.schema) }})
+            and lower(tables.table_name) = lower({{ capacity.sql_string(relation.identifier) }})
+            -- a column of that name hides DuckDB's row id
+            and not exists (
+                select 1
+                from duckdb_columns() as columns
+                where
+                    columns.database_name = tables.database_name
+                    and columns.schema_name = tables.schema_name
+                    and columns.table_name = tables.table_name
+                    and lower(columns.column_name) = 'rowid'
+            )
     {%- endset -%}
     {%- set counts = run_query(query).columns[0].values() -%}
     {{- return(counts[0] | int if counts | length == 1 else 1) -}}
+{%- endmacro %}
+
+{#- A string as a SQL literal, its quotes doubled. -#}
+{% macro sql_string(value) -%}
+    '{{ value | replace("'", "''") }}'
 {%- endmacro %}
