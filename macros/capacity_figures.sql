@@ -20,6 +20,17 @@
 {%- endmacro %}
 
 {#-
+    Whether a cache's slotsUtc can be read (SPEC §5), from its JSON type
+    (stg_app__workspace_availability_caches.slots_json_type): only an array,
+    [] included; any other JSON type, text that is not JSON and a SQL NULL
+    cannot. Never NULL. Every model that tells readable caches from the others
+    asks here.
+-#}
+{% macro slots_json_is_readable(slots_json_type) -%}
+    coalesce({{ slots_json_type }} = 'array', false)
+{%- endmacro %}
+
+{#-
     A source's free slots as a count: known only from a readable cache (a JSON
     array, [] included, SPEC §5), where a count that found nothing is 0;
     without a cache row or with an unreadable one they are unknown, NULL,

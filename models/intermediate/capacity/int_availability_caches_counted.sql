@@ -77,7 +77,8 @@ counted as (
         caches.range_end_at,
         caches.last_error,
         -- a slotsUtc that is not an array (a SQL NULL too) is one invalid entry
-        case when caches.slots_json_type = 'array' then 0 else 1 end as whole_value_entries,
+        case when {{ slots_json_is_readable('caches.slots_json_type') }} then 0 else 1 end
+            as whole_value_entries,
         coalesce(entry_counts.available_slots_in_window, 0) as available_slots_in_window,
         coalesce(entry_counts.invalid_elements, 0) as invalid_elements,
         coalesce(entry_counts.array_elements, 0) as array_elements

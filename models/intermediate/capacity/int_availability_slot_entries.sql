@@ -112,7 +112,7 @@ whole_values as (
 
     from caches
     -- a SQL NULL too: unreadable, and reported like the rest
-    where coalesce(slots_json_type, 'sql_null') != 'array'
+    where not {{ slots_json_is_readable('slots_json_type') }}
 
 ),
 

@@ -68,13 +68,13 @@ with_caches as (
         workspace_sources.shares_default_calendar,
         caches.availability_cache_id is not null as has_cache,
         -- only a JSON array can be read; [] is readable and means no free slot
-        coalesce(caches.slots_json_type = 'array', false) as cache_is_readable,
+        {{ slots_json_is_readable('caches.slots_json_type') }} as cache_is_readable,
         caches.availability_cache_id,
         caches.fetched_at as cache_fetched_at,
         caches.last_error as cache_last_error,
         case
             when caches.availability_cache_id is null then workspace_sources.is_configured
-            when coalesce(caches.slots_json_type != 'array', true) then true
+            when not {{ slots_json_is_readable('caches.slots_json_type') }} then true
             when caches.fetched_at is null then true
             when caches.fetched_at < {{ capacity_stale_before() }} then true
             else caches.last_error is not null
