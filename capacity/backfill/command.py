@@ -128,7 +128,13 @@ def _sigterm_as_sigint() -> Iterator[list[int]]:
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
-        signal.raise_signal(signal.SIGINT)
+        # SIGINT's handler stops the run: asyncio's cancels the batch loop, Python's
+        # raises KeyboardInterrupt. A process started with SIGINT ignored (a script's
+        # background job) has neither, and raising SIGINT would swallow the SIGTERM.
+        interrupt = signal.getsignal(signal.SIGINT)
+        if not callable(interrupt):
+            raise KeyboardInterrupt
+        interrupt(signal.SIGINT, frame)
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
