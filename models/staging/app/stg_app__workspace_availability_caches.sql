@@ -35,8 +35,10 @@ measured as {{ cte_hint({'duckdb': 'not materialized', 'postgres': 'not material
 
     select
         *,
-        case when slots_json_type = 'array' then {{ json_array_length('slots_json') }} end
-            as slots_array_length
+        case
+            when {{ slots_json_is_readable('slots_json_type') }}
+                then {{ json_array_length('slots_json') }}
+        end as slots_array_length
 
     from renamed
 
